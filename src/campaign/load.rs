@@ -1,0 +1,1 @@
+//! Turning a raw campaign file into a validated [`super::Campaign`].

@@ -1,0 +1,1 @@
+//! Placeholder for the campaign file's `raw` stage.
