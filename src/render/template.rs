@@ -1,0 +1,359 @@
+//! The one render path: a campaign's minijinja template turned into each recipient's text.
+//!
+//! `plan` and `apply` both call [`MessageTemplate::render`], so the text a reviewer approved is
+//! byte for byte the text that is sent. Templates run in strict-undefined mode, with no
+//! loader (no `include` of files), no environment access, no auto-escaping (SMS is plain
+//! text) and a fuel limit, so a template can neither read the machine nor loop forever.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use minijinja::value::{Enumerator, Object, Value};
+use minijinja::{AutoEscape, Environment, UndefinedBehavior};
+
+use crate::campaign::TemplateSource;
+use crate::diagnostic::Diagnostic;
+
+/// Instructions a template may execute for one message before it is stopped.
+const FUEL_PER_MESSAGE: u64 = 200_000;
+
+/// Template variables every message has, whatever the audience.
+pub const BUILTIN_VARIABLES: [&str; 3] = ["campaign", "row", "columns"];
+
+const TEMPLATE_NAME: &str = "message";
+
+/// A compiled message template, ready to render one recipient at a time.
+#[derive(Debug)]
+pub struct MessageTemplate {
+    env: Environment<'static>,
+    file: PathBuf,
+    first_line: usize,
+    vars: Arc<BTreeMap<String, Value>>,
+    campaign: Value,
+}
+
+/// The values one message is rendered with: a CSV row and its header.
+#[derive(Debug, Clone, Copy)]
+pub struct RowValues<'a> {
+    /// 1-based data row number.
+    pub row: u64,
+    pub headers: &'a Arc<[String]>,
+    pub fields: &'a [String],
+}
+
+impl MessageTemplate {
+    /// Compiles `source`; a syntax error comes back located in the file the template is in.
+    pub fn compile(
+        source: &TemplateSource,
+        campaign_name: &str,
+        vars: &BTreeMap<String, serde_json::Value>,
+    ) -> Result<MessageTemplate, Diagnostic> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_auto_escape_callback(|_| AutoEscape::None);
+        env.set_fuel(Some(FUEL_PER_MESSAGE));
+        env.set_recursion_limit(64);
+
+        let mut template = Self {
+            env,
+            file: source.file.clone(),
+            first_line: source.first_line,
+            vars: Arc::new(
+                vars.iter()
+                    .map(|(k, v)| (k.clone(), Value::from_serialize(v)))
+                    .collect(),
+            ),
+            campaign: Value::from(campaign_name),
+        };
+        template
+            .env
+            .add_template_owned(TEMPLATE_NAME, source.text.clone())
+            .map_err(|error| template.locate(&source.text, &error))?;
+        Ok(template)
+    }
+
+    /// Names the template uses that neither `columns`, `vars` nor a built-in provides, each
+    /// with the file line where it is first used.
+    pub fn unknown_variables(
+        &self,
+        columns: &[String],
+        source: &TemplateSource,
+    ) -> Vec<Diagnostic> {
+        let Ok(template) = self.env.get_template(TEMPLATE_NAME) else {
+            return Vec::new();
+        };
+        let mut unknown: Vec<String> = template
+            .undeclared_variables(false)
+            .into_iter()
+            .filter(|name| !self.vars.contains_key(name))
+            .filter(|name| !columns.iter().any(|column| column == name))
+            .filter(|name| !BUILTIN_VARIABLES.contains(&name.as_str()))
+            .collect();
+        unknown.sort();
+
+        unknown
+            .into_iter()
+            .map(|name| self.unknown_variable(&name, columns, source))
+            .collect()
+    }
+
+    fn unknown_variable(
+        &self,
+        name: &str,
+        columns: &[String],
+        source: &TemplateSource,
+    ) -> Diagnostic {
+        let (offset, col) = find_identifier(&source.text, name).unwrap_or((0, 1));
+        let known = columns
+            .iter()
+            .map(String::as_str)
+            .chain(self.vars.keys().map(String::as_str));
+        let hint = match crate::diagnostic::did_you_mean(name, known) {
+            Some(close) => format!("did you mean `{close}`?"),
+            None => format!(
+                "add a `{name}` column to the recipient CSV or a `{name}` entry under `vars`"
+            ),
+        };
+        let file_source = std::fs::read_to_string(&self.file).unwrap_or_default();
+        Diagnostic::error(
+            &self.file,
+            format!(
+                "template uses `{name}`, which no CSV column, `vars` entry or built-in provides"
+            ),
+        )
+        .at(&file_source, self.first_line + offset, col, name.len())
+        .with_hint(hint)
+    }
+
+    /// Renders the message for one recipient. Row values win over campaign `vars`.
+    pub fn render(&self, row: Option<RowValues<'_>>) -> Result<String, String> {
+        let context = Value::from_object(Context {
+            campaign: self.campaign.clone(),
+            vars: Arc::clone(&self.vars),
+            row: row.map(|values| RowData {
+                row: values.row,
+                headers: Arc::clone(values.headers),
+                fields: values.fields.to_vec(),
+            }),
+        });
+        let template = self
+            .env
+            .get_template(TEMPLATE_NAME)
+            .map_err(|error| error.to_string())?;
+        template.render(context).map_err(|error| describe(&error))
+    }
+
+    fn locate(&self, text: &str, error: &minijinja::Error) -> Diagnostic {
+        let line = error.line().unwrap_or(1);
+        let col = error
+            .range()
+            .and_then(|range| text.get(..range.start))
+            .map(|before| before.len() - before.rfind('\n').map_or(0, |at| at + 1) + 1)
+            .unwrap_or(1);
+        let file_source = std::fs::read_to_string(&self.file).unwrap_or_default();
+        Diagnostic::error(
+            &self.file,
+            format!("template syntax error: {}", describe(error)),
+        )
+        .at(&file_source, self.first_line + line - 1, col, 1)
+        .with_hint("see https://docs.rs/minijinja for the template syntax")
+    }
+
+    /// The file the template is in.
+    pub fn file(&self) -> &Path {
+        &self.file
+    }
+}
+
+/// A minijinja error as one line: its kind's words, without the template dump.
+fn describe(error: &minijinja::Error) -> String {
+    match error.detail() {
+        Some(detail) => format!("{}: {detail}", error.kind()),
+        None => error.kind().to_string(),
+    }
+}
+
+/// The 0-based line and 1-based column where `name` is first used as an identifier.
+fn find_identifier(text: &str, name: &str) -> Option<(usize, usize)> {
+    let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+    for (number, line) in text.lines().enumerate() {
+        let mut from = 0;
+        while let Some(found) = line[from..].find(name) {
+            let start = from + found;
+            let end = start + name.len();
+            let before_ok = !line[..start].chars().next_back().is_some_and(is_ident);
+            let after_ok = !line[end..].chars().next().is_some_and(is_ident);
+            if before_ok && after_ok {
+                return Some((number, line[..start].chars().count() + 1));
+            }
+            from = end;
+        }
+    }
+    None
+}
+
+/// One row's data, looked up by column name without building a map per row.
+#[derive(Debug)]
+struct RowData {
+    row: u64,
+    headers: Arc<[String]>,
+    fields: Vec<String>,
+}
+
+impl RowData {
+    fn get(&self, name: &str) -> Option<&str> {
+        let index = self.headers.iter().position(|header| header == name)?;
+        self.fields.get(index).map(String::as_str)
+    }
+}
+
+/// The render context: built-ins, then the row's columns, then campaign `vars`.
+#[derive(Debug)]
+struct Context {
+    campaign: Value,
+    vars: Arc<BTreeMap<String, Value>>,
+    row: Option<RowData>,
+}
+
+impl Object for Context {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let name = key.as_str()?;
+        match name {
+            "campaign" => return Some(self.campaign.clone()),
+            "row" => return self.row.as_ref().map(|row| Value::from(row.row)),
+            "columns" => {
+                return self
+                    .row
+                    .as_ref()
+                    .map(|row| Value::from_object(Columns(Arc::clone(self), row.row)));
+            }
+            _ => {}
+        }
+        if let Some(value) = self.row.as_ref().and_then(|row| row.get(name)) {
+            return Some(Value::from(value));
+        }
+        self.vars.get(name).cloned()
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        let mut keys: Vec<Value> = BUILTIN_VARIABLES
+            .iter()
+            .map(|name| Value::from(*name))
+            .collect();
+        if let Some(row) = &self.row {
+            keys.extend(
+                row.headers
+                    .iter()
+                    .map(|header| Value::from(header.as_str())),
+            );
+        }
+        keys.extend(self.vars.keys().map(|name| Value::from(name.as_str())));
+        Enumerator::Values(keys)
+    }
+}
+
+/// `columns["First Name"]`: every CSV column, including names that are not identifiers.
+#[derive(Debug)]
+struct Columns(Arc<Context>, u64);
+
+impl Object for Columns {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let row = self.0.row.as_ref()?;
+        row.get(key.as_str()?).map(Value::from)
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        match &self.0.row {
+            Some(row) => Enumerator::Values(
+                row.headers
+                    .iter()
+                    .map(|h| Value::from(h.as_str()))
+                    .collect(),
+            ),
+            None => Enumerator::Empty,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(text: &str) -> TemplateSource {
+        TemplateSource {
+            text: text.to_owned(),
+            file: PathBuf::from("c.yaml"),
+            first_line: 5,
+        }
+    }
+
+    fn vars() -> BTreeMap<String, serde_json::Value> {
+        BTreeMap::from([("link".to_owned(), serde_json::json!("https://x.example"))])
+    }
+
+    #[test]
+    fn renders_row_columns_over_vars_and_strips_the_trailing_newline() {
+        let template = MessageTemplate::compile(
+            &source("Hi {{ first_name }} {{ link }} #{{ row }}\n"),
+            "c",
+            &vars(),
+        )
+        .expect("compiles");
+        let headers: Arc<[String]> = Arc::from(vec!["first_name".to_owned(), "link".to_owned()]);
+        let fields = vec!["Ana".to_owned(), "https://row.example".to_owned()];
+        let text = template
+            .render(Some(RowValues {
+                row: 3,
+                headers: &headers,
+                fields: &fields,
+            }))
+            .expect("renders");
+        assert_eq!(text, "Hi Ana https://row.example #3");
+    }
+
+    #[test]
+    fn column_names_with_spaces_are_reachable() {
+        let template =
+            MessageTemplate::compile(&source("{{ columns['First Name'] }}"), "c", &vars())
+                .expect("compiles");
+        let headers: Arc<[String]> = Arc::from(vec!["First Name".to_owned()]);
+        let fields = vec!["Bo".to_owned()];
+        let text = template.render(Some(RowValues {
+            row: 1,
+            headers: &headers,
+            fields: &fields,
+        }));
+        assert_eq!(text.as_deref(), Ok("Bo"));
+    }
+
+    #[test]
+    fn unknown_variables_are_named_with_their_line() {
+        let src = source("Hi {{ first_name }}\n{{ linkk }}");
+        let template = MessageTemplate::compile(&src, "c", &vars()).expect("compiles");
+        let problems = template.unknown_variables(&["first_name".to_owned()], &src);
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].span.map(|s| (s.line, s.col)), Some((6, 4)));
+        assert_eq!(problems[0].hint.as_deref(), Some("did you mean `link`?"));
+    }
+
+    #[test]
+    fn syntax_errors_point_into_the_file() {
+        let error =
+            MessageTemplate::compile(&source("ok\n{{ broken"), "c", &vars()).expect_err("fails");
+        assert_eq!(error.span.map(|s| s.line), Some(6));
+    }
+
+    #[test]
+    fn endless_loops_run_out_of_fuel() {
+        let template = MessageTemplate::compile(
+            &source(
+                "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}",
+            ),
+            "c",
+            &vars(),
+        )
+        .expect("compiles");
+        assert!(template.render(None).is_err());
+    }
+}
