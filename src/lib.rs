@@ -2,12 +2,20 @@
 //!
 //! The pipeline, one module a stage: the campaign file is loaded and validated
 //! ([`campaign`]), its recipients read ([`recipients`]), every message rendered and counted
-//! ([`render`]), the whole planned ([`plan`]) and, by `apply`, sent ([`send`]) with durable
-//! [`state`] and a results [`report`]. [`heymarket`] speaks the API; [`sandbox`] imitates it.
+//! ([`render`]), the whole planned ([`plan`]) and, by `apply`, sent ([`send`]) with a durable
+//! journal ([`state`]) and a results [`report`]. [`heymarket`] speaks the API; [`sandbox`]
+//! imitates it. [`commands`] holds one file per subcommand.
 
 pub mod campaign;
+pub mod cli;
+pub mod commands;
 pub mod diagnostic;
+pub mod exit;
 pub mod heymarket;
+pub mod logging;
+pub mod plan;
+pub mod private;
 pub mod recipients;
 pub mod render;
 pub mod state;
+pub mod style;

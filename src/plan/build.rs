@@ -1,0 +1,576 @@
+//! Building a plan: a validated campaign streamed into one [`PlannedMessage`] per row.
+//!
+//! This is the single place that decides who gets what: it reads the recipient CSV row by
+//! row (memory stays flat but for the duplicate set), applies suppressions and duplicates,
+//! renders each text through the shared template path, counts segments and derives each
+//! `local_id`. It hashes every input on the way, so a saved plan can later prove nothing
+//! changed. It never talks to the network and never writes output itself: each message is
+//! handed to the caller's sink as soon as it is decided.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::{PlannedMessage, Reason, Status, Summary, Target};
+use crate::campaign::{Audience, Campaign, Content, RecipientsSource, RowPolicy};
+use crate::diagnostic::Diagnostic;
+use crate::recipients::csv::{CsvError, CsvReader, Record};
+use crate::recipients::phone::Phone;
+use crate::recipients::suppress::{load_suppressions, SuppressionSet};
+use crate::recipients::timezone::{zones_for, US_ZONES};
+use crate::render::local_id::{local_id, RecipientKey};
+use crate::render::segments;
+use crate::render::template::{MessageTemplate, RowValues};
+
+/// At most this many row problems are reported one by one; the rest are counted.
+const MAX_ROW_DIAGNOSTICS: usize = 50;
+
+/// Facts that change the plan but do not come from the campaign file.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Text of the Heymarket template (`template_id`), learned online, to count segments.
+    pub heymarket_template_text: Option<String>,
+}
+
+/// One input file and the SHA-256 of its bytes when the plan was made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputHash {
+    /// `campaign`, `template`, `recipients` or `suppress`.
+    pub role: String,
+    pub path: PathBuf,
+    pub sha256: String,
+}
+
+/// What building the plan came to, besides the messages handed to the sink.
+#[derive(Debug)]
+pub struct Outcome {
+    pub summary: Summary,
+    /// Errors make the plan unusable; warnings do not.
+    pub diagnostics: Vec<Diagnostic>,
+    pub inputs: Vec<InputHash>,
+}
+
+impl Outcome {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Plans `campaign`, handing every message to `sink` in row order.
+///
+/// Problems with the inputs come back in [`Outcome::diagnostics`]; only a failing sink (a
+/// closed stdout, a full disk) is an `Err`.
+pub fn build(
+    campaign: &Campaign,
+    options: &Options,
+    sink: &mut dyn FnMut(&PlannedMessage) -> io::Result<()>,
+) -> io::Result<Outcome> {
+    let mut planner = Planner::new(campaign);
+    planner.hash_file("campaign", &campaign.path);
+
+    let template = match planner.compile_template() {
+        Ok(template) => template,
+        Err(diagnostic) => return Ok(planner.finish_with(*diagnostic)),
+    };
+
+    match &campaign.audience {
+        Audience::Recipients(source) => planner.plan_rows(source, template.as_ref(), sink)?,
+        Audience::List { list_id } => {
+            let target = Target::List(*list_id);
+            let key = RecipientKey::List(*list_id);
+            planner.plan_single(target, key, template.as_ref(), options, sink)?;
+        }
+        Audience::Group { targets } => {
+            let digits: Vec<String> = targets.iter().map(|phone| phone.digits().to_owned()).collect();
+            let target = Target::Group(targets.clone());
+            planner.plan_single(target, RecipientKey::Group(&digits), template.as_ref(), options, sink)?;
+        }
+    }
+
+    planner.check_max_recipients();
+    Ok(planner.finish())
+}
+
+/// The state of one planning pass.
+struct Planner<'a> {
+    campaign: &'a Campaign,
+    summary: Summary,
+    diagnostics: Vec<Diagnostic>,
+    row_problems: usize,
+    inputs: Vec<InputHash>,
+}
+
+impl<'a> Planner<'a> {
+    fn new(campaign: &'a Campaign) -> Self {
+        Self {
+            campaign,
+            summary: Summary::new(campaign),
+            diagnostics: Vec::new(),
+            row_problems: 0,
+            inputs: Vec::new(),
+        }
+    }
+
+    fn compile_template(&mut self) -> Result<Option<MessageTemplate>, Box<Diagnostic>> {
+        let Content::Template(source) = &self.campaign.message.content else {
+            return Ok(None);
+        };
+        if source.file != self.campaign.path {
+            self.hash_file("template", &source.file);
+        }
+        MessageTemplate::compile(source, &self.campaign.name, &self.campaign.vars)
+            .map(Some)
+            .map_err(Box::new)
+    }
+
+    fn check_unknown_variables(&mut self, template: Option<&MessageTemplate>, columns: &[String]) -> bool {
+        let (Some(template), Content::Template(source)) = (template, &self.campaign.message.content) else {
+            return true;
+        };
+        let unknown = template.unknown_variables(columns, source);
+        let ok = unknown.is_empty();
+        self.diagnostics.extend(unknown);
+        ok
+    }
+
+    /// A list broadcast or a group MMS: one request, rendered with campaign `vars` only.
+    fn plan_single(
+        &mut self,
+        target: Target,
+        key: RecipientKey<'_>,
+        template: Option<&MessageTemplate>,
+        options: &Options,
+        sink: &mut dyn FnMut(&PlannedMessage) -> io::Result<()>,
+    ) -> io::Result<()> {
+        if !self.check_unknown_variables(template, &[]) {
+            return Ok(());
+        }
+        let mut message = PlannedMessage {
+            row: 1,
+            line: None,
+            status: Status::Send,
+            reason: None,
+            detail: None,
+            local_id: Some(local_id(&self.campaign.name, key)),
+            zones: US_ZONES.iter().map(|zone| (*zone).to_owned()).collect(),
+            target,
+            text: None,
+            encoding: None,
+            segments: None,
+        };
+        match template.map(|template| template.render(None)) {
+            Some(Ok(text)) => message = with_text(message, text, self.campaign.message.max_segments),
+            Some(Err(error)) => self.diagnostics.push(
+                Diagnostic::error(&self.campaign.path, format!("the message could not be rendered: {error}"))
+                    .with_hint("fix the template under `message`"),
+            ),
+            None => self.attach_heymarket_template(&mut message, options),
+        }
+        self.emit(&message, sink)
+    }
+
+    fn attach_heymarket_template(&self, message: &mut PlannedMessage, options: &Options) {
+        if let Some(text) = &options.heymarket_template_text {
+            let counted = segments::count(text);
+            message.encoding = Some(counted.encoding);
+            message.segments = Some(counted.segments);
+        }
+    }
+
+    fn plan_rows(
+        &mut self,
+        source: &RecipientsSource,
+        template: Option<&MessageTemplate>,
+        sink: &mut dyn FnMut(&PlannedMessage) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let suppressions = match self.load_suppressions(source) {
+            Some(set) => set,
+            None => return Ok(()),
+        };
+        let hasher = Arc::new(Mutex::new(Sha256::new()));
+        let Some(mut reader) = self.open_csv(source, &hasher) else {
+            return Ok(());
+        };
+        let headers: Arc<[String]> = Arc::from(reader.headers().to_vec());
+        let Some(columns) = self.find_columns(source, &headers) else {
+            return Ok(());
+        };
+        if !self.check_unknown_variables(template, &headers) {
+            return Ok(());
+        }
+
+        let mut rows = RowPlanner {
+            campaign: self.campaign,
+            source,
+            template,
+            headers,
+            columns,
+            suppressions,
+            phone_rows: HashMap::new(),
+            chat_rows: HashMap::new(),
+            zone_cache: HashMap::new(),
+        };
+        let mut record = Record::default();
+        let mut row = 0u64;
+        loop {
+            let message = match reader.read(&mut record) {
+                Ok(false) => break,
+                Ok(true) => {
+                    row += 1;
+                    rows.plan(row, &record)
+                }
+                Err(error) => {
+                    let Some(line) = recoverable_line(&error) else {
+                        self.diagnostics.push(error.to_diagnostic(&source.csv));
+                        break;
+                    };
+                    row += 1;
+                    self.row_problem(error.to_diagnostic(&source.csv), source.invalid_rows);
+                    rows.malformed(row, line, &error)
+                }
+            };
+            if let Some(reason) = message.reason {
+                self.report_row(source, &message, reason);
+            }
+            self.emit(&message, sink)?;
+        }
+
+        let digest = hasher.lock().map(|hasher| hex::encode(hasher.clone().finalize())).unwrap_or_default();
+        self.inputs.push(InputHash { role: "recipients".into(), path: source.csv.clone(), sha256: digest });
+        Ok(())
+    }
+
+    fn load_suppressions(&mut self, source: &RecipientsSource) -> Option<SuppressionSet> {
+        for path in &source.suppress {
+            self.hash_file("suppress", path);
+        }
+        match load_suppressions(&source.suppress, source.default_region) {
+            Ok(set) => Some(set),
+            Err(problems) => {
+                self.diagnostics.extend(problems);
+                None
+            }
+        }
+    }
+
+    fn open_csv(&mut self, source: &RecipientsSource, hasher: &Arc<Mutex<Sha256>>) -> Option<CsvReader> {
+        let file = match File::open(&source.csv) {
+            Ok(file) => file,
+            Err(error) => {
+                self.diagnostics.push(
+                    Diagnostic::error(&self.campaign.path, format!("cannot read the recipient CSV `{}`: {error}", source.csv.display()))
+                        .with_hint("`audience.recipients` is a path relative to the campaign file"),
+                );
+                return None;
+            }
+        };
+        let reader = HashingReader { inner: file, hasher: Arc::clone(hasher) };
+        match CsvReader::from_reader(Box::new(reader), &source.csv, source.delimiter) {
+            Ok(reader) => Some(reader),
+            Err(error) => {
+                self.diagnostics.push(error.to_diagnostic(&source.csv));
+                None
+            }
+        }
+    }
+
+    fn find_columns(&mut self, source: &RecipientsSource, headers: &[String]) -> Option<Columns> {
+        let position = |name: &str| headers.iter().position(|header| header == name);
+        let columns = Columns {
+            phone: position(&source.phone_column),
+            chat_id: position(&source.chat_id_column),
+            timezone: position(&source.timezone_column),
+        };
+        if columns.phone.is_none() && columns.chat_id.is_none() {
+            let names: Vec<String> = headers.iter().map(|header| format!("`{header}`")).collect();
+            let mut diagnostic = Diagnostic::error(
+                &source.csv,
+                format!("the recipient CSV has neither a `{}` nor a `{}` column", source.phone_column, source.chat_id_column),
+            )
+            .at_line(1, Some(headers.join(",")));
+            diagnostic = match crate::diagnostic::did_you_mean(&source.phone_column, headers.iter().map(String::as_str)) {
+                Some(close) => diagnostic.with_hint(format!("set `phone_column: {close}` under `audience`")),
+                None => diagnostic.with_hint(format!("name the phone column with `phone_column`; the columns are {}", names.join(", "))),
+            };
+            self.diagnostics.push(diagnostic);
+            return None;
+        }
+        if self.campaign.message.private && columns.chat_id.is_none() {
+            self.diagnostics.push(
+                Diagnostic::error(&self.campaign.path, "`private: true` needs a `chat_id` column: internal comments go into existing conversations")
+                    .with_hint(format!("add a `{}` column to `{}`, or drop `private`", source.chat_id_column, source.csv.display())),
+            );
+            return None;
+        }
+        Some(columns)
+    }
+
+    /// Turns a skipped or invalid row into a diagnostic when the campaign says to fail on it.
+    fn report_row(&mut self, source: &RecipientsSource, message: &PlannedMessage, reason: Reason) {
+        let policy = match reason {
+            Reason::Duplicate => source.duplicates,
+            Reason::Suppressed => return,
+            _ => source.invalid_rows,
+        };
+        if reason == Reason::MalformedRow {
+            return;
+        }
+        let detail = message.detail.clone().unwrap_or_else(|| reason.as_str().to_owned());
+        let line = message.line.unwrap_or(0) as usize;
+        let key = if reason == Reason::Duplicate { "duplicates" } else { "invalid_rows" };
+        let diagnostic = Diagnostic::error(&source.csv, format!("row {}: {detail}", message.row))
+            .at_line(line, None)
+            .with_hint(format!("fix the row, or set `{key}: skip` under `audience` to leave such rows out"));
+        self.row_problem(diagnostic, policy);
+    }
+
+    fn row_problem(&mut self, mut diagnostic: Diagnostic, policy: RowPolicy) {
+        if policy == RowPolicy::Skip {
+            diagnostic.severity = crate::diagnostic::Severity::Warning;
+            diagnostic.hint = None;
+        }
+        self.row_problems += 1;
+        if self.row_problems <= MAX_ROW_DIAGNOSTICS {
+            self.diagnostics.push(diagnostic);
+        }
+    }
+
+    fn emit(&mut self, message: &PlannedMessage, sink: &mut dyn FnMut(&PlannedMessage) -> io::Result<()>) -> io::Result<()> {
+        self.summary.add(message);
+        sink(message)
+    }
+
+    fn check_max_recipients(&mut self) {
+        let Some(max) = self.campaign.send.max_recipients else {
+            return;
+        };
+        if self.summary.to_send > max {
+            self.diagnostics.push(
+                Diagnostic::error(
+                    &self.campaign.path,
+                    format!("{} messages would be sent, above `max_recipients: {max}`", self.summary.to_send),
+                )
+                .with_hint("check that the audience is the one you meant, then raise `send.max_recipients`"),
+            );
+        }
+    }
+
+    fn hash_file(&mut self, role: &str, path: &Path) {
+        let digest = std::fs::read(path).map(|bytes| hex::encode(Sha256::digest(bytes))).unwrap_or_default();
+        self.inputs.push(InputHash { role: role.to_owned(), path: path.to_path_buf(), sha256: digest });
+    }
+
+    fn finish_with(mut self, diagnostic: Diagnostic) -> Outcome {
+        self.diagnostics.push(diagnostic);
+        self.finish()
+    }
+
+    fn finish(mut self) -> Outcome {
+        let hidden = self.row_problems.saturating_sub(MAX_ROW_DIAGNOSTICS);
+        if hidden > 0 {
+            let file = match &self.campaign.audience {
+                Audience::Recipients(source) => source.csv.clone(),
+                _ => self.campaign.path.clone(),
+            };
+            self.diagnostics
+                .push(Diagnostic::warning(file, format!("{hidden} more row problems are not shown: see `plan --json`")));
+        }
+        self.summary.finish(&self.diagnostics);
+        Outcome { summary: self.summary, diagnostics: self.diagnostics, inputs: self.inputs }
+    }
+}
+
+/// The positions of the columns that say who a row is for.
+#[derive(Debug, Clone, Copy)]
+struct Columns {
+    phone: Option<usize>,
+    chat_id: Option<usize>,
+    timezone: Option<usize>,
+}
+
+/// Per-row decisions, with the sets that span rows.
+struct RowPlanner<'a> {
+    campaign: &'a Campaign,
+    source: &'a RecipientsSource,
+    template: Option<&'a MessageTemplate>,
+    headers: Arc<[String]>,
+    columns: Columns,
+    suppressions: SuppressionSet,
+    /// The first row of each number, to skip later ones as "same recipient as row N".
+    phone_rows: HashMap<u64, u64>,
+    chat_rows: HashMap<u64, u64>,
+    zone_cache: HashMap<String, bool>,
+}
+
+impl RowPlanner<'_> {
+    fn plan(&mut self, row: u64, record: &Record) -> PlannedMessage {
+        let mut message = blank(row, Some(record.line));
+        let field = |index: Option<usize>| index.map(|index| record.get(index).trim()).filter(|value| !value.is_empty());
+        let phone_text = field(self.columns.phone);
+        let chat_text = field(self.columns.chat_id);
+
+        let identity = match (phone_text, chat_text) {
+            (Some(_), Some(_)) => Err((Reason::PhoneAndChatId, "has both a phone number and a chat id: keep one".to_owned())),
+            (None, None) => Err((Reason::MissingTarget, "has no phone number".to_owned())),
+            (Some(text), None) => self.phone_identity(text, row),
+            (None, Some(text)) => self.chat_identity(text, row),
+        };
+        let (target, first_row) = match identity {
+            Ok(found) => found,
+            Err((reason, detail)) => return invalid(message, reason, detail),
+        };
+
+        message.local_id = Some(match &target {
+            Target::Phone(phone) => local_id(&self.campaign.name, RecipientKey::Phone(phone.digits())),
+            Target::Chat(id) => local_id(&self.campaign.name, RecipientKey::Chat(*id)),
+            _ => String::new(),
+        });
+        message.target = target;
+        if let Some(first) = first_row {
+            message.status = Status::Skip;
+            message.reason = Some(Reason::Duplicate);
+            message.detail = Some(format!("same recipient as row {first}"));
+            return message;
+        }
+        if let Target::Phone(phone) = &message.target
+            && self.suppressions.contains(phone)
+        {
+            message.status = Status::Skip;
+            message.reason = Some(Reason::Suppressed);
+            return message;
+        }
+
+        match self.zones(field(self.columns.timezone), &message.target) {
+            Ok(zones) => message.zones = zones,
+            Err(detail) => return invalid(message, Reason::InvalidTimezone, detail),
+        }
+        self.render(message, record)
+    }
+
+    fn phone_identity(&mut self, text: &str, row: u64) -> Result<(Target, Option<u64>), (Reason, String)> {
+        let phone = Phone::parse(text, self.source.default_region)
+            .map_err(|error| (Reason::InvalidPhone, format!("phone `{text}`: {error}")))?;
+        let first = first_row(&mut self.phone_rows, phone.as_u64(), row);
+        Ok((Target::Phone(phone), first))
+    }
+
+    fn chat_identity(&mut self, text: &str, row: u64) -> Result<(Target, Option<u64>), (Reason, String)> {
+        let id: u64 = text
+            .parse()
+            .ok()
+            .filter(|id| *id > 0)
+            .ok_or_else(|| (Reason::InvalidChatId, format!("chat id `{text}` is not a positive whole number")))?;
+        let first = first_row(&mut self.chat_rows, id, row);
+        Ok((Target::Chat(id), first))
+    }
+
+    fn zones(&mut self, column: Option<&str>, target: &Target) -> Result<Vec<String>, String> {
+        if let Some(name) = column {
+            let valid = *self
+                .zone_cache
+                .entry(name.to_owned())
+                .or_insert_with(|| jiff::tz::TimeZone::get(name).is_ok());
+            return match valid {
+                true => Ok(vec![name.to_owned()]),
+                false => Err(format!("time zone `{name}` is not an IANA zone name such as `America/Chicago`")),
+            };
+        }
+        let zones = match target {
+            Target::Phone(phone) => zones_for(phone),
+            _ => US_ZONES,
+        };
+        Ok(zones.iter().map(|zone| (*zone).to_owned()).collect())
+    }
+
+    fn render(&self, mut message: PlannedMessage, record: &Record) -> PlannedMessage {
+        let Some(template) = self.template else {
+            return message;
+        };
+        let values = RowValues { row: message.row, headers: &self.headers, fields: &record.fields };
+        match template.render(Some(values)) {
+            Ok(text) => with_text(message, text, self.campaign.message.max_segments),
+            Err(error) => invalid(message, Reason::RenderFailed, format!("the template failed for this row: {error}")),
+        }
+    }
+
+    fn malformed(&self, row: u64, line: u64, error: &CsvError) -> PlannedMessage {
+        invalid(blank(row, Some(line)), Reason::MalformedRow, error.to_string())
+    }
+}
+
+/// The row `key` was first seen on, or `None` (and `row` remembered) when this is the first.
+fn first_row(rows: &mut HashMap<u64, u64>, key: u64, row: u64) -> Option<u64> {
+    match rows.entry(key) {
+        std::collections::hash_map::Entry::Occupied(first) => Some(*first.get()),
+        std::collections::hash_map::Entry::Vacant(slot) => {
+            slot.insert(row);
+            None
+        }
+    }
+}
+
+/// Adds the rendered text and its SMS accounting; over `max_segments` the row is invalid.
+fn with_text(mut message: PlannedMessage, text: String, max_segments: u32) -> PlannedMessage {
+    let counted = segments::count(&text);
+    message.encoding = Some(counted.encoding);
+    message.segments = Some(counted.segments);
+    message.text = Some(text);
+    if counted.segments > max_segments {
+        let detail = format!("{} segments, above `max_segments: {max_segments}`", counted.segments);
+        return invalid(message, Reason::TooManySegments, detail);
+    }
+    message
+}
+
+/// A row not yet decided: planned to send until a rule says otherwise.
+fn blank(row: u64, line: Option<u64>) -> PlannedMessage {
+    PlannedMessage {
+        row,
+        line,
+        status: Status::Send,
+        reason: None,
+        detail: None,
+        target: Target::None,
+        text: None,
+        encoding: None,
+        segments: None,
+        local_id: None,
+        zones: Vec::new(),
+    }
+}
+
+fn invalid(mut message: PlannedMessage, reason: Reason, detail: String) -> PlannedMessage {
+    message.status = Status::Invalid;
+    message.reason = Some(reason);
+    message.detail = Some(detail);
+    message
+}
+
+/// The line of a row-level CSV error the reader can continue past; `None` for fatal ones.
+fn recoverable_line(error: &CsvError) -> Option<u64> {
+    match error {
+        CsvError::Ragged { line, .. } | CsvError::Utf8 { line, .. } => Some(*line),
+        _ => None,
+    }
+}
+
+/// Hashes the bytes of the recipient CSV as the reader streams through them.
+struct HashingReader {
+    inner: File,
+    hasher: Arc<Mutex<Sha256>>,
+}
+
+impl Read for HashingReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let read = self.inner.read(buf)?;
+        if let Ok(mut hasher) = self.hasher.lock() {
+            hasher.update(&buf[..read]);
+        }
+        Ok(read)
+    }
+}
