@@ -3,5 +3,6 @@
 //! Everything here is pure input handling: reading and checking what the user supplied.
 //! Deciding what to send, and when, belongs to the plan.
 
+pub mod csv;
 pub mod phone;
 pub mod region;
