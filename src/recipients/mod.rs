@@ -6,3 +6,4 @@
 pub mod csv;
 pub mod phone;
 pub mod region;
+pub mod suppress;
