@@ -7,3 +7,4 @@ pub mod csv;
 pub mod phone;
 pub mod region;
 pub mod suppress;
+pub mod timezone;
