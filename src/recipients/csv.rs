@@ -184,12 +184,13 @@ impl CsvReader {
     /// Reads the next non-blank raw row; `Ok(false)` at the end of the file.
     fn next_raw(&mut self) -> Result<bool, CsvError> {
         loop {
-            let more = self.inner.read_byte_record(&mut self.raw).map_err(|error| {
-                CsvError::Io {
+            let more = self
+                .inner
+                .read_byte_record(&mut self.raw)
+                .map_err(|error| CsvError::Io {
                     path: self.path.clone(),
                     source: io::Error::other(error),
-                }
-            })?;
+                })?;
             if !more {
                 return Ok(false);
             }
@@ -333,10 +334,9 @@ fn detect_delimiter(head: &[u8]) -> u8 {
     for byte in head {
         if *byte == b'"' {
             in_quotes = !in_quotes;
-        } else if !in_quotes {
-            if let Some(slot) = CANDIDATE_DELIMITERS.iter().position(|d| d == byte) {
-                counts[slot] += 1;
-            }
+        } else if !in_quotes && let Some(slot) = CANDIDATE_DELIMITERS.iter().position(|d| d == byte)
+        {
+            counts[slot] += 1;
         }
     }
 

@@ -134,9 +134,10 @@ impl Phone {
     /// The number as an integer, for compact duplicate sets. E.164 never starts with `0`,
     /// so two different numbers never share a value.
     pub fn as_u64(&self) -> u64 {
-        self.digits.iter().take(usize::from(self.len)).fold(0, |value, digit| {
-            value * 10 + u64::from(digit - b'0')
-        })
+        self.digits
+            .iter()
+            .take(usize::from(self.len))
+            .fold(0, |value, digit| value * 10 + u64::from(digit - b'0'))
     }
 
     /// The three-digit area code of a North American number, `None` for other countries.
@@ -144,7 +145,8 @@ impl Phone {
         if self.len != 11 || self.digits[0] != b'1' {
             return None;
         }
-        let [a, b, c] = [self.digits[1], self.digits[2], self.digits[3]].map(|d| u16::from(d - b'0'));
+        let [a, b, c] =
+            [self.digits[1], self.digits[2], self.digits[3]].map(|d| u16::from(d - b'0'));
         Some(a * 100 + b * 10 + c)
     }
 
@@ -235,7 +237,9 @@ fn is_scientific(text: &str) -> bool {
     };
     let exponent = exponent.strip_prefix('+').unwrap_or(exponent);
 
-    let is_mantissa = mantissa.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b',');
+    let is_mantissa = mantissa
+        .bytes()
+        .all(|b| b.is_ascii_digit() || b == b'.' || b == b',');
     let is_exponent = exponent.bytes().all(|b| b.is_ascii_digit());
     !mantissa.is_empty() && !exponent.is_empty() && is_mantissa && is_exponent
 }
@@ -259,7 +263,9 @@ fn international_digits(written: &Written, region: Region) -> Option<&[u8]> {
 /// A number written with its country code.
 fn parse_international(digits: &[u8]) -> Result<Phone, PhoneError> {
     match digits.first() {
-        None => Err(PhoneError::invalid("no digits after the country code marker")),
+        None => Err(PhoneError::invalid(
+            "no digits after the country code marker",
+        )),
         Some(b'1') => check_nanp(&digits[1..]),
         Some(_) => parse_with_metadata(&format!("+{}", ascii(digits)), None),
     }
@@ -287,11 +293,15 @@ fn check_nanp(ten: &[u8]) -> Result<Phone, PhoneError> {
         return Err(too_short_for_nanp(ten.len()));
     }
     if *a < b'2' {
-        return Err(PhoneError::invalid("a North American area code cannot start with 0 or 1"));
+        return Err(PhoneError::invalid(
+            "a North American area code cannot start with 0 or 1",
+        ));
     }
     if *b == b'1' && *c == b'1' {
         let code = ascii(&ten[..3]);
-        return Err(PhoneError::invalid(format!("`{code}` is a service code, not an area code")));
+        return Err(PhoneError::invalid(format!(
+            "`{code}` is a service code, not an area code"
+        )));
     }
     if *exchange < b'2' {
         return Err(PhoneError::invalid(
@@ -314,8 +324,8 @@ fn too_short_for_nanp(found: usize) -> PhoneError {
 /// Any non-NANP number, checked against libphonenumber's metadata for its country.
 fn parse_with_metadata(text: &str, region: Option<Region>) -> Result<Phone, PhoneError> {
     let country = region.and_then(|region| region.country_id());
-    let number = phonenumber::parse(country, text)
-        .map_err(|_| PhoneError::invalid("not a phone number"))?;
+    let number =
+        phonenumber::parse(country, text).map_err(|_| PhoneError::invalid("not a phone number"))?;
 
     if !number.is_valid() {
         let place = match region {

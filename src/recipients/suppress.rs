@@ -64,7 +64,12 @@ pub fn load_suppressions(
     }
 }
 
-fn load_file(path: &Path, region: Region, set: &mut SuppressionSet, problems: &mut Vec<Diagnostic>) {
+fn load_file(
+    path: &Path,
+    region: Region,
+    set: &mut SuppressionSet,
+    problems: &mut Vec<Diagnostic>,
+) {
     let mut csv = match CsvReader::open(path, None) {
         Ok(csv) => csv,
         Err(error) => return problems.push(error.to_diagnostic(path)),
@@ -72,7 +77,11 @@ fn load_file(path: &Path, region: Region, set: &mut SuppressionSet, problems: &m
     let column = phone_column(csv.headers());
 
     // A file of bare numbers has no header: its first "header" is a number to suppress.
-    if let Some(Ok(phone)) = csv.headers().get(column).map(|cell| Phone::parse(cell, region)) {
+    if let Some(Ok(phone)) = csv
+        .headers()
+        .get(column)
+        .map(|cell| Phone::parse(cell, region))
+    {
         set.insert(&phone);
     }
 
@@ -91,7 +100,11 @@ fn load_file(path: &Path, region: Region, set: &mut SuppressionSet, problems: &m
 fn phone_column(headers: &[String]) -> usize {
     headers
         .iter()
-        .position(|name| PHONE_HEADERS.iter().any(|known| name.eq_ignore_ascii_case(known)))
+        .position(|name| {
+            PHONE_HEADERS
+                .iter()
+                .any(|known| name.eq_ignore_ascii_case(known))
+        })
         .unwrap_or(0)
 }
 
@@ -175,7 +188,14 @@ mod tests {
         assert_eq!(summary[0].0, Some(3));
         assert!(summary[0].1.contains("unexpected character"));
         assert_eq!(summary[1].0, Some(5));
-        assert_eq!(problems[1].hint.as_deref(), Some("format the column as text in the spreadsheet"));
-        assert!(summary[2].1.starts_with("cannot read `/nonexistent/suppress.csv`"));
+        assert_eq!(
+            problems[1].hint.as_deref(),
+            Some("format the column as text in the spreadsheet")
+        );
+        assert!(
+            summary[2]
+                .1
+                .starts_with("cannot read `/nonexistent/suppress.csv`")
+        );
     }
 }

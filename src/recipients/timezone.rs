@@ -35,7 +35,11 @@ const ONTARIO: &[&str] = &["America/Toronto"];
 const ATLANTIC: &[&str] = &["America/Halifax"];
 const MANITOBA: &[&str] = &["America/Winnipeg"];
 const SASKATCHEWAN: &[&str] = &["America/Regina", "America/Edmonton"];
-const BC_INTERIOR: &[&str] = &["America/Vancouver", "America/Edmonton", "America/Dawson_Creek"];
+const BC_INTERIOR: &[&str] = &[
+    "America/Vancouver",
+    "America/Edmonton",
+    "America/Dawson_Creek",
+];
 const QUEBEC_EAST: &[&str] = &["America/Toronto", "America/Halifax", "America/Blanc-Sablon"];
 
 /// Area codes grouped by the zones they cover, state by state.
@@ -43,7 +47,12 @@ const AREA_CODES: &[(&[u16], &[&str])] = &[
     // Alabama, Arkansas, Illinois, Iowa, Louisiana, Minnesota, Mississippi, Missouri.
     (&[205, 251, 256, 334, 659, 938], CT),
     (&[327, 479, 501, 870], CT),
-    (&[217, 224, 309, 312, 331, 447, 464, 618, 630, 708, 730, 773, 779, 815, 847, 861, 872], CT),
+    (
+        &[
+            217, 224, 309, 312, 331, 447, 464, 618, 630, 708, 730, 773, 779, 815, 847, 861, 872,
+        ],
+        CT,
+    ),
     (&[319, 515, 563, 641, 712], CT),
     (&[225, 318, 337, 504, 985], CT),
     (&[218, 320, 507, 612, 651, 763, 924, 952], CT),
@@ -52,7 +61,12 @@ const AREA_CODES: &[(&[u16], &[&str])] = &[
     // Oklahoma, Wisconsin, most of Texas, western Tennessee.
     (&[405, 539, 572, 580, 918], CT),
     (&[262, 274, 414, 534, 608, 715, 920], CT),
-    (&[210, 214, 254, 281, 325, 346, 361, 409, 430, 469, 512, 682, 713, 726, 737], CT),
+    (
+        &[
+            210, 214, 254, 281, 325, 346, 361, 409, 430, 469, 512, 682, 713, 726, 737,
+        ],
+        CT,
+    ),
     (&[806, 817, 830, 832, 903, 936, 940, 945, 956, 972, 979], CT),
     (&[615, 629, 731, 901], CT),
     // Split between Central and Mountain: west Texas, Kansas, Nebraska, the Dakotas.
@@ -63,33 +77,71 @@ const AREA_CODES: &[(&[u16], &[&str])] = &[
     (&[207, 603, 802, 401], ET),
     (&[203, 475, 860, 959], ET),
     (&[339, 351, 413, 508, 617, 774, 781, 857, 978], ET),
-    (&[212, 315, 329, 332, 347, 363, 516, 518, 585, 607, 624, 631, 646, 680], ET),
+    (
+        &[
+            212, 315, 329, 332, 347, 363, 516, 518, 585, 607, 624, 631, 646, 680,
+        ],
+        ET,
+    ),
     (&[716, 718, 838, 845, 914, 917, 929, 934], ET),
     (&[201, 551, 609, 640, 732, 848, 856, 862, 908, 973], ET),
-    (&[215, 223, 267, 272, 412, 445, 484, 570, 582, 610, 717, 724, 814, 835, 878], ET),
+    (
+        &[
+            215, 223, 267, 272, 412, 445, 484, 570, 582, 610, 717, 724, 814, 835, 878,
+        ],
+        ET,
+    ),
     (&[302, 202, 771, 227, 240, 301, 410, 443, 667], ET),
     // Eastern: the South Atlantic and Ohio valley.
     (&[276, 434, 540, 571, 703, 757, 804, 826, 948, 304, 681], ET),
     (&[252, 336, 472, 704, 743, 828, 910, 919, 980, 984], ET),
     (&[803, 839, 843, 854, 864], ET),
     (&[229, 404, 470, 478, 678, 706, 762, 770, 912, 943], ET),
-    (&[239, 305, 321, 324, 352, 386, 407, 561, 645, 656, 689, 727, 728], ET),
+    (
+        &[
+            239, 305, 321, 324, 352, 386, 407, 561, 645, 656, 689, 727, 728,
+        ],
+        ET,
+    ),
     (&[754, 772, 786, 813, 863, 904, 941, 954], ET),
-    (&[216, 220, 234, 283, 326, 330, 380, 419, 436, 440, 513, 567, 614, 740, 937], ET),
+    (
+        &[
+            216, 220, 234, 283, 326, 330, 380, 419, 436, 440, 513, 567, 614, 740, 937,
+        ],
+        ET,
+    ),
     (&[502, 606, 859, 423, 865], ET),
     // Michigan (the Upper Peninsula touches Central) and Indiana (its corners are Central).
-    (&[231, 248, 269, 313, 517, 586, 616, 679, 734, 810, 947, 989], MICHIGAN),
+    (
+        &[231, 248, 269, 313, 517, 586, 616, 679, 734, 810, 947, 989],
+        MICHIGAN,
+    ),
     (&[906], &["America/Detroit", "America/Menominee"]),
     (&[260, 317, 463, 765], INDIANA),
     (&[219, 574, 812, 930], INDIANA_CT),
     // Mountain, Arizona (no daylight saving, except the Navajo Nation) and Idaho.
-    (&[303, 719, 720, 970, 983, 406, 505, 575, 385, 435, 801, 307, 915], MT),
+    (
+        &[
+            303, 719, 720, 970, 983, 406, 505, 575, 385, 435, 801, 307, 915,
+        ],
+        MT,
+    ),
     (&[480, 520, 602, 623], &["America/Phoenix"]),
     (&[928], &["America/Phoenix", "America/Denver"]),
     (&[208, 986], &["America/Boise", "America/Los_Angeles"]),
     // Pacific: California, Nevada, Oregon, Washington.
-    (&[209, 213, 279, 310, 323, 341, 350, 369, 408, 415, 424, 442, 510, 530, 559], PT),
-    (&[562, 619, 626, 628, 650, 657, 661, 669, 707, 714, 738, 747, 760, 805, 818], PT),
+    (
+        &[
+            209, 213, 279, 310, 323, 341, 350, 369, 408, 415, 424, 442, 510, 530, 559,
+        ],
+        PT,
+    ),
+    (
+        &[
+            562, 619, 626, 628, 650, 657, 661, 669, 707, 714, 738, 747, 760, 805, 818,
+        ],
+        PT,
+    ),
     (&[820, 831, 837, 840, 858, 909, 916, 925, 949, 951], PT),
     (&[702, 725, 503, 971, 206, 253, 360, 425, 509, 564], PT),
     (&[775], &["America/Los_Angeles", "America/Denver"]),
@@ -104,7 +156,12 @@ const AREA_CODES: &[(&[u16], &[&str])] = &[
     (&[670], &["Pacific/Saipan"]),
     (&[684], &["Pacific/Pago_Pago"]),
     // Canada.
-    (&[226, 249, 289, 343, 365, 382, 387, 416, 437, 519, 548, 613, 647, 683], ONTARIO),
+    (
+        &[
+            226, 249, 289, 343, 365, 382, 387, 416, 437, 519, 548, 613, 647, 683,
+        ],
+        ONTARIO,
+    ),
     (&[705, 742, 753, 905, 942], ONTARIO),
     (&[807], &["America/Toronto", "America/Winnipeg"]),
     (&[263, 354, 438, 450, 468, 514, 579, 819, 873], ONTARIO),
@@ -119,7 +176,12 @@ const AREA_CODES: &[(&[u16], &[&str])] = &[
     (&[236, 250, 257, 672, 778], BC_INTERIOR),
     (
         &[867],
-        &["America/Whitehorse", "America/Edmonton", "America/Iqaluit", "America/Rankin_Inlet"],
+        &[
+            "America/Whitehorse",
+            "America/Edmonton",
+            "America/Iqaluit",
+            "America/Rankin_Inlet",
+        ],
     ),
     // The Caribbean and Bermuda.
     (&[242], &["America/Nassau"]),
@@ -198,7 +260,10 @@ mod tests {
 
     #[test]
     fn covers_the_whole_plan() {
-        let codes = AREA_CODES.iter().map(|(codes, _)| codes.len()).sum::<usize>();
+        let codes = AREA_CODES
+            .iter()
+            .map(|(codes, _)| codes.len())
+            .sum::<usize>();
         assert!(codes > 400, "only {codes} area codes");
         for (group, _) in AREA_CODES {
             for code in *group {

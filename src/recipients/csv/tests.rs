@@ -5,7 +5,11 @@ use std::collections::BTreeMap;
 use super::*;
 
 fn reader(text: &[u8], delimiter: Option<u8>) -> Result<CsvReader, CsvError> {
-    CsvReader::from_reader(Box::new(Cursor::new(text.to_vec())), Path::new("r.csv"), delimiter)
+    CsvReader::from_reader(
+        Box::new(Cursor::new(text.to_vec())),
+        Path::new("r.csv"),
+        delimiter,
+    )
 }
 
 /// Every row as `(line, fields)`, with errors rendered as text in their place.
@@ -33,15 +37,20 @@ fn parses_every_csv_spectrum_file_to_its_expected_json() {
     for entry in std::fs::read_dir(suite.join("csvs")).expect("suite") {
         let path = entry.expect("entry").path();
         let name = path.file_stem().and_then(|s| s.to_str()).expect("name");
-        let json = std::fs::read_to_string(suite.join("json").join(format!("{name}.json")))
-            .expect("json");
+        let json =
+            std::fs::read_to_string(suite.join("json").join(format!("{name}.json"))).expect("json");
         let expected: Vec<BTreeMap<String, String>> = serde_json::from_str(&json).expect(name);
 
         let mut csv = CsvReader::open(&path, None).expect(name);
         let mut record = Record::default();
         let mut actual: Vec<BTreeMap<String, String>> = Vec::new();
         while csv.read(&mut record).expect(name) {
-            let row = csv.headers().iter().cloned().zip(record.fields.clone()).collect();
+            let row = csv
+                .headers()
+                .iter()
+                .cloned()
+                .zip(record.fields.clone())
+                .collect();
             actual.push(row);
         }
 
@@ -68,7 +77,12 @@ fn detects_semicolon_tab_and_pipe_delimiters() {
     ];
     for (text, delimiter) in cases {
         let csv = reader(text, None).expect("header");
-        assert_eq!(csv.delimiter(), delimiter, "{:?}", String::from_utf8_lossy(text));
+        assert_eq!(
+            csv.delimiter(),
+            delimiter,
+            "{:?}",
+            String::from_utf8_lossy(text)
+        );
     }
     let forced = reader(b"a;b,c\n", Some(b',')).expect("header");
     assert_eq!(forced.headers(), ["a;b", "c"]);
@@ -117,8 +131,14 @@ fn reports_invalid_utf8_with_its_field_and_goes_on() {
 fn refuses_missing_empty_and_duplicate_headers() {
     let error = |text: &[u8]| reader(text, None).expect_err("bad header").to_string();
     assert_eq!(error(b""), "the file is empty: a header row is required");
-    assert_eq!(error(b"\n\r\n"), "the file is empty: a header row is required");
-    assert_eq!(error(b"phone,,name\n"), "column 2 has an empty name in the header row");
+    assert_eq!(
+        error(b"\n\r\n"),
+        "the file is empty: a header row is required"
+    );
+    assert_eq!(
+        error(b"phone,,name\n"),
+        "column 2 has an empty name in the header row"
+    );
     assert_eq!(
         error(b"phone,name, phone\n"),
         "column `phone` appears twice in the header row (columns 1 and 3)"
@@ -147,13 +167,22 @@ fn errors_become_located_diagnostics_with_hints() {
     let diagnostic = ragged.to_diagnostic(Path::new("people.csv"));
     assert_eq!(diagnostic.location(), "people.csv:7:1");
     assert_eq!(diagnostic.message, "row has 4 fields but the header has 3");
-    assert!(diagnostic.hint.as_deref().is_some_and(|h| h.contains("quote fields")));
+    assert!(
+        diagnostic
+            .hint
+            .as_deref()
+            .is_some_and(|h| h.contains("quote fields"))
+    );
     assert_eq!(diagnostic.source_line, None);
 
     let missing = CsvReader::open(Path::new("/nonexistent/people.csv"), None)
         .expect_err("missing file")
         .to_diagnostic(Path::new("/nonexistent/people.csv"));
-    assert!(missing.message.starts_with("cannot read `/nonexistent/people.csv`"));
+    assert!(
+        missing
+            .message
+            .starts_with("cannot read `/nonexistent/people.csv`")
+    );
     assert!(missing.message.contains("caused by:"));
 }
 

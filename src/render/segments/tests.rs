@@ -37,7 +37,10 @@ fn gsm_fits_160_in_one_segment_and_153_per_part() {
 #[test]
 fn gsm_extension_chars_cost_two_septets() {
     assert_eq!(segments_of(&"€".repeat(80)), (Encoding::Gsm7, 1, 160));
-    assert_eq!(segments_of(&format!("{}{{", "a".repeat(159))), (Encoding::Gsm7, 2, 161));
+    assert_eq!(
+        segments_of(&format!("{}{{", "a".repeat(159))),
+        (Encoding::Gsm7, 2, 161)
+    );
 }
 
 #[test]
@@ -144,5 +147,8 @@ fn encoding_reads_lowercase_in_text_and_json() {
     assert_eq!(Encoding::Gsm7.to_string(), "gsm7");
     assert_eq!(Encoding::Ucs2.to_string(), "ucs2");
     let json = serde_json::to_string(&count("ж")).expect("serialize");
-    assert!(json.starts_with("{\"encoding\":\"ucs2\",\"segments\":1,\"units\":1"), "{json}");
+    assert!(
+        json.starts_with("{\"encoding\":\"ucs2\",\"segments\":1,\"units\":1"),
+        "{json}"
+    );
 }
