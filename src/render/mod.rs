@@ -1,5 +1,7 @@
-//! Rendering: each recipient's text, its SMS segments and its `local_id`.
+//! Rendering: each recipient's text through one template path, what it costs in SMS
+//! segments, whether it says how to opt out, and its `local_id`.
 
 pub mod local_id;
 pub mod optout;
+pub mod segments;
 pub mod template;
