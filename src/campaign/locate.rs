@@ -78,8 +78,8 @@ impl Locations {
     }
 
     /// The spot of a key path; list items are named by their 0-based index.
-    pub fn get(&self, path: &[&str]) -> Option<&Spot> {
-        let key: Vec<String> = path.iter().map(|part| (*part).to_owned()).collect();
+    pub fn get<S: AsRef<str>>(&self, path: &[S]) -> Option<&Spot> {
+        let key: Vec<String> = path.iter().map(|part| part.as_ref().to_owned()).collect();
         self.spots.get(&key)
     }
 
@@ -249,6 +249,7 @@ fn content_line(node: &Node, at: Position) -> usize {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 mod tests {
     use super::*;
 

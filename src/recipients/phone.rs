@@ -36,4 +36,15 @@ pub struct Region {
 
 impl Region {
     pub const US: Region = Region { code: *b"US" };
+
+    /// Any two ASCII letters as a region code, upper-cased, without checking that such a
+    /// country exists (the campaign file accepts what the number parser may later support).
+    pub fn from_code_unchecked(code: &str) -> Option<Region> {
+        match code.as_bytes() {
+            [a, b] if a.is_ascii_alphabetic() && b.is_ascii_alphabetic() => Some(Region {
+                code: [a.to_ascii_uppercase(), b.to_ascii_uppercase()],
+            }),
+            _ => None,
+        }
+    }
 }
