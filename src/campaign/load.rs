@@ -62,9 +62,12 @@ pub fn load_str(path: &Path, source: &str) -> Loaded {
     let mut problems = Problems::new(path, source, locations);
     let campaign = check(&mut problems).filter(|_| !problems.has_errors());
 
+    // Checks run section by section; the user reads the file top to bottom.
+    let mut diagnostics = problems.diagnostics;
+    diagnostics.sort_by_key(|diagnostic| diagnostic.span.map(|span| (span.line, span.col)));
     Loaded {
         campaign,
-        diagnostics: problems.diagnostics,
+        diagnostics,
         source: source.to_owned(),
     }
 }

@@ -53,9 +53,13 @@ fn invalid(err: &serde_yaml::Error, problems: &mut Problems) {
     }
     let tab_lines = tabs(problems);
 
-    let message = format!("invalid YAML: {}", without_location(&err.to_string()));
-    let hint =
-        "check the indentation and quoting here: a value containing `: ` or ` #` needs quotes";
+    let reason = err.to_string();
+    let message = format!("invalid YAML: {}", without_location(&reason));
+    let hint = if reason.contains("more than one document") {
+        "a campaign file is one YAML document: remove the extra `---` lines"
+    } else {
+        "check the indentation and quoting here: a value containing `: ` or ` #` needs quotes"
+    };
     match err.location() {
         Some(at) if tab_lines.contains(&at.line()) => {}
         Some(at) => problems

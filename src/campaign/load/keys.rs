@@ -202,7 +202,11 @@ fn check_mapping(
 
         let keep = match keys.iter().find(|known| known.name == name) {
             None => {
-                unknown_key(&path, keys, problems);
+                // A likely typo of a key counts as that key having been reported, so a
+                // required key is not also called missing.
+                if let Some(close) = unknown_key(&path, keys, problems) {
+                    removed.push([parent, &[close.to_owned()]].concat());
+                }
                 false
             }
             Some(known) => check_value(value, known, &path, problems, removed),
@@ -244,13 +248,12 @@ fn check_value(
     true
 }
 
-fn unknown_key(path: &[String], keys: &[Key], problems: &mut Problems) {
+/// Notes an unknown key; returns the known key it is probably a typo of.
+fn unknown_key(path: &[String], keys: &[Key], problems: &mut Problems) -> Option<&'static str> {
     let name = path.last().map(String::as_str).unwrap_or_default();
     let names = keys.iter().map(|known| known.name);
-    let hint = match (
-        did_you_mean(name, names.clone()),
-        home_of(name, TOP, &mut Vec::new()),
-    ) {
+    let close = did_you_mean(name, names.clone());
+    let hint = match (close, home_of(name, TOP, &mut Vec::new())) {
         (Some(close), _) => format!("did you mean `{close}`?"),
         (None, Some(home)) if home.is_empty() => format!("`{name}` belongs at the top level"),
         (None, Some(home)) => format!("`{name}` belongs under `{}`", dotted(&home)),
@@ -266,6 +269,7 @@ fn unknown_key(path: &[String], keys: &[Key], problems: &mut Problems) {
     problems
         .error(path, At::Key, format!("unknown key `{}`", dotted(path)))
         .hint(hint);
+    close
 }
 
 /// The section a key name is known in, when it is known anywhere.

@@ -135,6 +135,10 @@ fn three_problems_give_three_diagnostics() {
 #[test]
 fn yaml_syntax_errors_point_at_the_line() {
     assert_says(
+        "version: 1\n---\nname: x\n",
+        &["invalid YAML", "remove the extra `---` lines"],
+    );
+    assert_says(
         "version: 1\nname: [spring\ninbox: 42\n",
         &[
             "error: invalid YAML",
@@ -238,6 +242,24 @@ fn a_wrong_type_does_not_also_count_as_missing() {
     let text = rendered(&VALID.replace("inbox: 42", "inbox: [1]"));
     assert!(text.contains("found a list"), "{text}");
     assert!(!text.contains("missing `inbox`"), "{text}");
+}
+
+#[test]
+fn a_misspelt_required_key_is_not_also_missing() {
+    let text = rendered(&VALID.replace("inbox: 42", "inbx: 42"));
+    assert!(text.contains("did you mean `inbox`?"), "{text}");
+    assert!(!text.contains("missing `inbox`"), "{text}");
+}
+
+#[test]
+fn diagnostics_follow_the_file_from_top_to_bottom() {
+    let source = VALID.replace("creator: 7", "creator: x") + "send:\n  rate: 1/hour\n";
+    let lines: Vec<usize> = run(&(source.replace("name: spring", "name: S")))
+        .diagnostics
+        .iter()
+        .filter_map(|diagnostic| diagnostic.span.map(|span| span.line))
+        .collect();
+    assert_eq!(lines, [2, 4, 10]);
 }
 
 #[test]
