@@ -77,7 +77,7 @@ fn check(problems: &mut Problems) -> Option<Campaign> {
     if keys::is_email(&document, problems) {
         return None;
     }
-    let removed = keys::check(&mut document, problems);
+    keys::check(&mut document, problems);
 
     let raw = match serde_yaml::from_value::<RawCampaign>(Value::Mapping(document)) {
         Ok(raw) => raw,
@@ -86,23 +86,23 @@ fn check(problems: &mut Problems) -> Option<Campaign> {
             return None;
         }
     };
-    document::check_version(raw.version, &removed, problems);
-    build(raw, &removed, problems)
+    document::check_version(raw.version, problems);
+    build(raw, problems)
 }
 
 /// Validates each section; every problem is noted before giving up.
-fn build(raw: RawCampaign, removed: &[Vec<String>], problems: &mut Problems) -> Option<Campaign> {
+fn build(raw: RawCampaign, problems: &mut Problems) -> Option<Campaign> {
     let folder = problems
         .file
         .parent()
         .unwrap_or(Path::new(""))
         .to_path_buf();
 
-    let name = required(raw.name, "name", removed, problems).and_then(|name| slug(name, problems));
-    let inbox = required(raw.inbox, "inbox", removed, problems);
-    let creator = required(raw.creator, "creator", removed, problems);
-    let raw_audience = required(raw.audience, "audience", removed, problems);
-    let raw_message = required(raw.message, "message", removed, problems);
+    let name = required(raw.name, "name", problems).and_then(|name| slug(name, problems));
+    let inbox = required(raw.inbox, "inbox", problems);
+    let creator = required(raw.creator, "creator", problems);
+    let raw_audience = required(raw.audience, "audience", problems);
+    let raw_message = required(raw.message, "message", problems);
 
     let region_code = raw_audience.as_ref().and_then(|a| a.default_region.clone());
     let region = region(region_code.as_deref(), problems);
@@ -131,13 +131,8 @@ fn build(raw: RawCampaign, removed: &[Vec<String>], problems: &mut Problems) -> 
 }
 
 /// A required top-level key's value, noting its absence (unless already reported as bad).
-fn required<T>(
-    value: Option<T>,
-    key: &str,
-    removed: &[Vec<String>],
-    problems: &mut Problems,
-) -> Option<T> {
-    if value.is_none() && !removed.iter().any(|path| path == &[key]) {
+fn required<T>(value: Option<T>, key: &str, problems: &mut Problems) -> Option<T> {
+    if value.is_none() && !problems.is_reported(&[key]) {
         problems
             .error_in_file(format!("missing `{key}`"))
             .hint(format!("add a top-level `{key}:` key"));
@@ -154,9 +149,11 @@ fn slug(name: String, problems: &mut Problems) -> Option<String> {
         suggestion if is_slug(&suggestion) => format!("try `name: {suggestion}`"),
         _ => "use lowercase letters, digits and `-`, starting with a letter or digit".to_owned(),
     };
-    problems
-        .error(&["name"], At::Value, format!("`name` must be a slug of at most {MAX_NAME_LEN} characters (`a-z`, `0-9`, `-`), found `{name}`"))
-        .hint(hint);
+    let message = format!(
+        "`name` must be a slug of at most {MAX_NAME_LEN} characters (`a-z`, `0-9`, `-`), \
+         found `{name}`"
+    );
+    problems.error(&["name"], At::Value, message).hint(hint);
     None
 }
 
@@ -191,8 +188,12 @@ fn region(code: Option<&str>, problems: &mut Problems) -> Region {
         return Region::US;
     };
     parse_region(code).unwrap_or_else(|| {
+        let message = format!(
+            "`audience.default_region` must be a two-letter country code such as `US`, \
+             found `{code}`"
+        );
         problems
-            .error(&["audience", "default_region"], At::Value, format!("`audience.default_region` must be a two-letter country code such as `US`, found `{code}`"))
+            .error(&["audience", "default_region"], At::Value, message)
             .hint("use the ISO 3166 code of the country the numbers belong to");
         Region::US
     })

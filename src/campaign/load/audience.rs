@@ -40,6 +40,12 @@ pub(super) fn build(
         .collect();
 
     match given.as_slice() {
+        [] if KINDS
+            .iter()
+            .any(|kind| problems.is_reported(&["audience", kind])) =>
+        {
+            None
+        }
         [] => {
             problems
                 .error(&["audience"], At::Key, "`audience` names nobody")
@@ -171,9 +177,10 @@ fn refuse_csv_keys(raw: &RawAudience, kind: &str, problems: &mut Problems) {
 /// Reads 2 to 10 distinct group numbers, noting every bad one.
 fn group(numbers: &[RawPhone], region: Region, problems: &mut Problems) -> Option<Vec<Phone>> {
     if !GROUP_SIZE.contains(&numbers.len()) {
+        let message = format!("a group needs 2 to 10 numbers, found {}", numbers.len());
         problems
-            .error(&["audience", "group"], At::Key, format!("a group needs 2 to 10 numbers, found {}", numbers.len()))
-            .hint("Heymarket's group MMS holds 2 to 10 people; send individually with a `recipients` CSV for more");
+            .error(&["audience", "group"], At::Key, message)
+            .hint("a Heymarket group MMS holds 2 to 10 people: use a `recipients` CSV for more");
         return None;
     }
 
@@ -205,9 +212,16 @@ fn refuse_toll_free(inbox_phone: Option<&Phone>, problems: &mut Problems) -> Opt
     let Some(phone) = inbox_phone.filter(|phone| is_toll_free(phone)) else {
         return Some(());
     };
+    let message = format!(
+        "group MMS cannot be sent from the toll-free inbox number `+{}`",
+        phone.digits()
+    );
     problems
-        .error(&["audience", "group"], At::Key, format!("group MMS cannot be sent from the toll-free inbox number `+{}`", phone.digits()))
-        .hint("Heymarket refuses `targets` from toll-free numbers: use a 10DLC or short code inbox, or send individually with a `recipients` CSV");
+        .error(&["audience", "group"], At::Key, message)
+        .hint(
+            "Heymarket refuses group MMS from toll-free numbers: use a 10DLC or short code \
+             inbox, or send individually with a `recipients` CSV",
+        );
     None
 }
 

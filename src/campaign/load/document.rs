@@ -25,11 +25,7 @@ pub(super) fn parse(problems: &mut Problems) -> Option<Mapping> {
 }
 
 /// Notes a missing `version` or one this build does not read.
-pub(super) fn check_version(
-    version: Option<u32>,
-    removed: &[Vec<String>],
-    problems: &mut Problems,
-) {
+pub(super) fn check_version(version: Option<u32>, problems: &mut Problems) {
     match version {
         Some(VERSION) => {}
         Some(other) => problems
@@ -39,7 +35,7 @@ pub(super) fn check_version(
                 format!("unsupported `version` {other}"),
             )
             .hint(format!("this `campaign` reads `version: {VERSION}` files")),
-        None if removed.iter().any(|path| path == &["version"]) => {}
+        None if problems.is_reported(&["version"]) => {}
         None => problems
             .error_in_file("missing `version`")
             .hint(format!("start the file with `version: {VERSION}`")),

@@ -165,9 +165,11 @@ pub(super) fn is_email(document: &Mapping, problems: &mut Problems) -> bool {
         return false;
     };
 
+    let message = "email campaigns are not sent by `campaign`: \
+                   Heymarket sends email through POST /v1/email/send";
     problems
-        .error(&path, At::Key, "email campaigns are not sent by `campaign`: Heymarket sends email through POST /v1/email/send")
-        .hint("`campaign` sends SMS and MMS; remove the email keys or send this through Heymarket's email API");
+        .error(&path, At::Key, message)
+        .hint("`campaign` sends SMS and MMS: send email through Heymarket's email API instead");
     true
 }
 
@@ -181,20 +183,12 @@ fn email_key(mapping: &Mapping, parent: &[&str]) -> Option<Vec<String>> {
     Some(path)
 }
 
-/// Reports and removes unknown keys and wrongly typed values; returns the removed paths.
-pub(super) fn check(document: &mut Mapping, problems: &mut Problems) -> Vec<Vec<String>> {
-    let mut removed = Vec::new();
-    check_mapping(document, TOP, &[], problems, &mut removed);
-    removed
+/// Reports and removes unknown keys and wrongly typed values, marking each as reported.
+pub(super) fn check(document: &mut Mapping, problems: &mut Problems) {
+    check_mapping(document, TOP, &[], problems);
 }
 
-fn check_mapping(
-    mapping: &mut Mapping,
-    keys: &[Key],
-    parent: &[String],
-    problems: &mut Problems,
-    removed: &mut Vec<Vec<String>>,
-) {
+fn check_mapping(mapping: &mut Mapping, keys: &[Key], parent: &[String], problems: &mut Problems) {
     mapping.retain(|name, value| {
         let name = key_text(name);
         let mut path = parent.to_vec();
@@ -205,27 +199,21 @@ fn check_mapping(
                 // A likely typo of a key counts as that key having been reported, so a
                 // required key is not also called missing.
                 if let Some(close) = unknown_key(&path, keys, problems) {
-                    removed.push([parent, &[close.to_owned()]].concat());
+                    problems.mark_reported(&[parent, &[close.to_owned()]].concat());
                 }
                 false
             }
-            Some(known) => check_value(value, known, &path, problems, removed),
+            Some(known) => check_value(value, known, &path, problems),
         };
         if !keep {
-            removed.push(path);
+            problems.mark_reported(&path);
         }
         keep
     });
 }
 
 /// Checks one known key's value; false when it must be removed.
-fn check_value(
-    value: &mut Value,
-    known: &Key,
-    path: &[String],
-    problems: &mut Problems,
-    removed: &mut Vec<Vec<String>>,
-) -> bool {
+fn check_value(value: &mut Value, known: &Key, path: &[String], problems: &mut Problems) -> bool {
     if !(known.fits)(value) {
         wrong_type(path, known.expected, value, problems);
         return false;
@@ -243,7 +231,7 @@ fn check_value(
     }
 
     if let (false, Value::Mapping(children)) = (known.children.is_empty(), value) {
-        check_mapping(children, known.children, path, problems, removed);
+        check_mapping(children, known.children, path, problems);
     }
     true
 }

@@ -31,9 +31,13 @@ pub(super) fn build(
 
     let private = raw.private.unwrap_or(false);
     if private && is_csv_audience == Some(false) {
+        let message = "`message.private` needs a `recipients` audience";
         problems
-            .error(&["message", "private"], At::Key, "`message.private` needs a `recipients` audience")
-            .hint("a private comment goes inside an existing conversation: use a `recipients` CSV with a `chat_id` column");
+            .error(&["message", "private"], At::Key, message)
+            .hint(
+                "a private comment goes inside an existing conversation: \
+                 use a `recipients` CSV with a `chat_id` column",
+            );
     }
 
     Some(MessageSpec {
@@ -61,10 +65,12 @@ fn content(
 
     match given.as_slice() {
         [] if has_media => Some(Content::MediaOnly),
+        [] if is_content_reported(problems) => None,
         [] => {
+            let hint = "add `text:`, `template:` or `template_id:` (or a `media_url` alone)";
             problems
                 .error(&["message"], At::Key, "`message` has no content")
-                .hint("add `text:`, `template:` or `template_id:` (or a `media_url` alone for a picture)");
+                .hint(hint);
             None
         }
         [_] => single_source(raw, folder, problems),
@@ -79,6 +85,13 @@ fn content(
             None
         }
     }
+}
+
+/// Whether a content key was already reported (so "no content" would be noise).
+fn is_content_reported(problems: &Problems) -> bool {
+    let keys = SOURCES.iter().chain(&["media_url"]);
+    keys.into_iter()
+        .any(|key| problems.is_reported(&["message", key]))
 }
 
 fn single_source(raw: &RawMessage, folder: &Path, problems: &mut Problems) -> Option<Content> {
@@ -130,9 +143,8 @@ fn media_url(text: &str, problems: &mut Problems) -> Option<Url> {
     match refusal {
         None => Url::parse(text).ok(),
         Some(message) => {
-            problems
-                .error(&path, At::Value, message)
-                .hint("Heymarket fetches the media itself: give a public `https://` address with a host name");
+            let hint = "Heymarket fetches the media itself: give a public `https://` address";
+            problems.error(&path, At::Value, message).hint(hint);
             None
         }
     }

@@ -24,6 +24,9 @@ pub(super) struct Problems<'a> {
     pub source: &'a str,
     pub locations: Locations,
     pub diagnostics: Vec<Diagnostic>,
+    /// Keys already reported as unknown or wrongly typed (and so left out of the raw
+    /// campaign): later checks must not report them again as missing.
+    reported: Vec<Vec<String>>,
 }
 
 /// A problem just noted, which may still get a hint.
@@ -44,7 +47,21 @@ impl<'a> Problems<'a> {
             source,
             locations,
             diagnostics: Vec::new(),
+            reported: Vec::new(),
         }
+    }
+
+    /// Remembers that the key at `path` was reported and left out.
+    pub fn mark_reported<S: AsRef<str>>(&mut self, path: &[S]) {
+        let path = path.iter().map(|part| part.as_ref().to_owned()).collect();
+        self.reported.push(path);
+    }
+
+    /// Whether the key at `path` was reported and left out.
+    pub fn is_reported<S: AsRef<str>>(&self, path: &[S]) -> bool {
+        self.reported.iter().any(|reported| {
+            reported.len() == path.len() && reported.iter().zip(path).all(|(a, b)| a == b.as_ref())
+        })
     }
 
     /// Notes an error about the key or value at `path`.

@@ -75,11 +75,12 @@ fn rate(text: &str, problems: &mut Problems) -> Option<Rate> {
         return None;
     }
     if rate.per_minute() > f64::from(HEYMARKET_MAX_PER_MINUTE) {
-        problems
-            .error(&path, At::Value, format!("`send.rate` of `{rate}` is faster than Heymarket allows"))
-            .hint(format!(
-                "Heymarket accepts at most {HEYMARKET_MAX_PER_MINUTE} requests a minute per API credential: use `{HEYMARKET_MAX_PER_MINUTE}/min` or less"
-            ));
+        let message = format!("`send.rate` of `{rate}` is faster than Heymarket allows");
+        let hint = format!(
+            "Heymarket accepts at most {HEYMARKET_MAX_PER_MINUTE} requests a minute \
+             per API credential: use `{HEYMARKET_MAX_PER_MINUTE}/min` or less"
+        );
+        problems.error(&path, At::Value, message).hint(hint);
         return None;
     }
     Some(rate)

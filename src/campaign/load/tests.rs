@@ -263,6 +263,15 @@ fn diagnostics_follow_the_file_from_top_to_bottom() {
 }
 
 #[test]
+fn a_badly_typed_audience_or_content_is_reported_once() {
+    let source = VALID
+        .replace("  recipients: people.csv", "  list: five-oh-one")
+        .replace("  text: Hi", "  text: [Hi]");
+    let loaded = run(&source);
+    assert_eq!(loaded.diagnostics.len(), 2, "{}", rendered(&source));
+}
+
+#[test]
 fn missing_required_keys_are_named() {
     assert_says(
         &VALID.replace("creator: 7\n", ""),
@@ -487,7 +496,8 @@ fn the_rate_stays_within_heymarkets_limit() {
     assert_says(
         &with_rate("10/s"),
         &[
-            "error: `send.rate` of `10/s` is faster than Heymarket allows\n  --> c/campaign.yaml:10:9",
+            "error: `send.rate` of `10/s` is faster than Heymarket allows\n",
+            "--> c/campaign.yaml:10:9",
             "at most 500 requests a minute",
         ],
     );
