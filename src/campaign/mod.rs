@@ -11,6 +11,8 @@ pub mod locate;
 pub mod raw;
 pub mod schema;
 
+pub use load::{load, load_str, Loaded};
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
