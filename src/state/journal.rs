@@ -7,13 +7,13 @@
 //! and how a record changes an entry, never when to send.
 
 use std::collections::BTreeMap;
-use std::fs::{DirBuilder, OpenOptions};
 use std::future::Future;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use redb::{Builder, Database, DatabaseError, Durability, ReadableTable, TableDefinition};
 
+use super::files::{campaign_dir, create_private_dir, private_file_options, restrict};
 use super::lock::CampaignLock;
 use super::writer::Writer;
 use super::{Entry, EntryStatus, Ledger, Record, StateError};
@@ -58,7 +58,7 @@ impl Journal {
         let db = open_database(&path, campaign, &lock)?;
         let recovered = prepare(&db, &path, campaign)?;
         if recovered > 0 {
-            log::warn!("{recovered} sends were {IN_FLIGHT_AT_STOP}: marked unknown");
+            log::warn!("marked {recovered} sends `unknown`: {IN_FLIGHT_AT_STOP}");
         }
 
         let db = Arc::new(db);
@@ -203,34 +203,6 @@ pub(super) fn read_entries(
     Ok(entries)
 }
 
-/// The `0600` options every journal file is opened with: read, write, create, keep content.
-pub(super) fn private_file_options() -> OpenOptions {
-    let mut options = OpenOptions::new();
-    options.read(true).write(true).create(true).truncate(false);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options
-}
-
-/// `state_dir/<campaign>`, refusing a name that is not one plain folder name.
-pub(super) fn campaign_dir(state_dir: &Path, campaign: &str) -> Result<PathBuf, StateError> {
-    let mut parts = Path::new(campaign).components();
-    let is_plain = matches!(
-        (parts.next(), parts.next()),
-        (Some(Component::Normal(name)), None) if name == campaign
-    );
-    if !is_plain {
-        return Err(StateError::Io {
-            path: state_dir.join(campaign).display().to_string(),
-            source: std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                "a campaign name must be a single folder name",
-            ),
-        });
-    }
-    Ok(state_dir.join(campaign))
-}
-
 /// Converts a redb failure about the file at `path`.
 pub(super) fn storage_error(path: &Path, error: impl Into<redb::Error>) -> StateError {
     let path = path.display().to_string();
@@ -241,35 +213,6 @@ pub(super) fn storage_error(path: &Path, error: impl Into<redb::Error>) -> State
             path,
             source: std::io::Error::other(other.to_string()),
         },
-    }
-}
-
-/// Makes `dir` (and missing parents) with mode `0700`, and narrows `dir` to it if it existed.
-fn create_private_dir(dir: &Path) -> Result<(), StateError> {
-    let io_error = |source| StateError::Io {
-        path: dir.display().to_string(),
-        source,
-    };
-    let mut builder = DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir).map_err(io_error)?;
-
-    restrict(dir, 0o700).map_err(io_error)
-}
-
-/// Sets the permission bits of `path` (a no-op where there are none).
-fn restrict(path: &Path, mode: u32) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = (path, mode);
-        Ok(())
     }
 }
 
@@ -442,15 +385,5 @@ mod tests {
 
         assert_eq!(entry.local_id, "a");
         assert_eq!((entry.row, entry.attempts), (0, 0));
-    }
-
-    #[test]
-    fn a_campaign_name_must_be_one_plain_folder() {
-        let root = Path::new("/state");
-
-        assert!(campaign_dir(root, "spring-sale").is_ok());
-        for bad in ["", "..", "a/b", "/abs", "."] {
-            assert!(campaign_dir(root, bad).is_err(), "{bad:?} was accepted");
-        }
     }
 }

@@ -10,7 +10,7 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use super::StateError;
-use super::journal::private_file_options;
+use super::files::private_file_options;
 
 /// The lock file's name inside a campaign's state folder.
 pub const LOCK_FILE: &str = "lock";

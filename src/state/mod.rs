@@ -8,6 +8,7 @@
 //! [`Journal`] is the durable [`Ledger`] on disk; [`Journal::read_only`] is the view that
 //! `campaign status` takes, even while a run holds the campaign.
 
+mod files;
 mod journal;
 mod lock;
 mod snapshot;
