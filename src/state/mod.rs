@@ -88,7 +88,7 @@ pub enum StateError {
         /// The holder's pid, when it could be read from the lock file.
         pid: Option<u32>,
     },
-    #[error("could not write the journal `{path}`")]
+    #[error("could not read or write the journal state `{path}`")]
     Io {
         path: String,
         #[source]
