@@ -4,8 +4,20 @@
 //! A send whose intent is recorded but whose outcome is not was in flight when the process
 //! died: its fate is `unknown`, and it is never re-sent blindly. This module stores and
 //! reports; it never decides whether to send.
+//!
+//! [`Journal`] is the durable [`Ledger`] on disk; [`Journal::read_only`] is the view that
+//! `campaign status` takes, even while a run holds the campaign.
+
+mod files;
+mod journal;
+mod lock;
+mod snapshot;
+mod writer;
 
 use serde::{Deserialize, Serialize};
+
+pub use journal::{IN_FLIGHT_AT_STOP, JOURNAL_FILE, Journal};
+pub use lock::LOCK_FILE;
 
 /// The durable fate of one message, keyed by its `local_id`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -66,9 +78,17 @@ pub enum Record {
 /// Why the journal could not be opened, read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
-    #[error("campaign `{campaign}` is already being applied by another process (lock `{lock}`)")]
-    Locked { campaign: String, lock: String },
-    #[error("could not write the journal `{path}`")]
+    #[error(
+        "campaign `{campaign}` is already being applied by {} (lock `{lock}`)",
+        holder(*.pid)
+    )]
+    Locked {
+        campaign: String,
+        lock: String,
+        /// The holder's pid, when it could be read from the lock file.
+        pid: Option<u32>,
+    },
+    #[error("could not read or write the journal state `{path}`")]
     Io {
         path: String,
         #[source]
@@ -78,6 +98,23 @@ pub enum StateError {
     Corrupt { path: String, reason: String },
     #[error("the journal was closed")]
     Closed,
+}
+
+impl Record {
+    /// The message this record is about.
+    pub fn local_id(&self) -> &str {
+        match self {
+            Record::Intent { local_id, .. } | Record::Outcome { local_id, .. } => local_id,
+        }
+    }
+}
+
+/// Who holds a lock, in words, for [`StateError::Locked`].
+fn holder(pid: Option<u32>) -> String {
+    match pid {
+        Some(pid) => format!("another process (pid {pid})"),
+        None => "another process".to_string(),
+    }
 }
 
 /// A durable record of sends. `apply` is generic over it so tests can use memory.
