@@ -9,4 +9,5 @@ pub mod campaign;
 pub mod diagnostic;
 pub mod heymarket;
 pub mod recipients;
+pub mod send;
 pub mod state;
