@@ -5,6 +5,8 @@
 //! died: its fate is `unknown`, and it is never re-sent blindly. This module stores and
 //! reports; it never decides whether to send.
 
+pub mod memory;
+
 use serde::{Deserialize, Serialize};
 
 /// The durable fate of one message, keyed by its `local_id`.
