@@ -394,6 +394,53 @@ async fn a_stop_lets_in_flight_sends_finish_and_be_journalled() {
     );
 }
 
+#[tokio::test]
+async fn a_stop_ends_a_long_rate_limit_wait_and_leaves_the_message_resendable() {
+    let stub = Stub::start().await;
+    stub.then([Reply::RateLimited(Some("30"))]);
+    let (stop, stopped) = watch::channel(false);
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        stop.send(true).expect("stop");
+    });
+
+    let ledger = MemoryLedger::new();
+    let started = Instant::now();
+    let summary = run(
+        &client(&stub),
+        &ledger,
+        items(3),
+        &options(),
+        &EventLog::new(),
+        stopped,
+    )
+    .await
+    .expect("run");
+
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(summary.halted, Some(HaltReason::Interrupted));
+    assert_eq!(stub.sends_of("spring-1"), 1);
+    assert_eq!(status_of(&ledger, "spring-1"), EntryStatus::Failed);
+}
+
+#[tokio::test]
+async fn a_local_id_repeated_in_the_plan_is_sent_once() {
+    let stub = Stub::start().await;
+    let ledger = MemoryLedger::new();
+    let plan = [item(1), item(2), item(1)];
+    let (summary, events) = apply(&client(&stub), &ledger, plan.into_iter(), &options()).await;
+
+    assert_eq!(summary.sent, 2);
+    assert_eq!(stub.sends_of("spring-1"), 1);
+    assert!(events.iter().any(|event| matches!(
+        event,
+        Event::Skipped {
+            reason: SkipReason::Duplicate,
+            ..
+        }
+    )));
+}
+
 fn new_york_morning() -> EngineOptions {
     EngineOptions {
         window: Window::Between {

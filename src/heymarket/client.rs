@@ -148,6 +148,9 @@ impl Client {
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
+            // Shorter than common load-balancer idle timeouts, so a send is rarely written
+            // onto a connection the server is closing (that would make its fate unknown).
+            .pool_idle_timeout(Duration::from_secs(30))
             // A redirected POST could be replayed as something else: never follow one.
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("campaign/", env!("CARGO_PKG_VERSION")))

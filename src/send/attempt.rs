@@ -48,18 +48,20 @@ pub(crate) enum Fate {
     Deferred {
         next_attempt: u32,
     },
-    /// The run was stopped before (another) request for it left.
+    /// The run halted before (another) request for it left.
     Interrupted,
     /// The journal could not be written: nothing more may be sent.
     Journal(StateError),
 }
 
 /// Sends `item` until its fate is settled; `attempt` is the journal number of the first try.
+/// Once `halting` is raised, no further request for it leaves: waits end as
+/// [`Fate::Interrupted`], and a request already on the wire is answered and journalled.
 pub(crate) async fn deliver<L: Ledger>(
     context: &Context<'_, L>,
     item: &SendItem,
     mut attempt: u32,
-    mut stop: watch::Receiver<bool>,
+    mut halting: watch::Receiver<bool>,
 ) -> Fate {
     let options = context.options;
     let zones: Vec<&str> = item.zones.iter().map(String::as_str).collect();
@@ -72,7 +74,7 @@ pub(crate) async fn deliver<L: Ledger>(
         }
         tokio::select! {
             biased;
-            () = stopped(&mut stop) => return Fate::Interrupted,
+            () = stopped(&mut halting) => return Fate::Interrupted,
             () = context.client.gate().wait_unpaused() => {}
         }
 
@@ -121,7 +123,7 @@ pub(crate) async fn deliver<L: Ledger>(
         if let Retry::After(wait) = next {
             tokio::select! {
                 biased;
-                () = stopped(&mut stop) => return Fate::Interrupted,
+                () = stopped(&mut halting) => return Fate::Interrupted,
                 () = tokio::time::sleep(wait) => {}
             }
         }
@@ -236,7 +238,7 @@ async fn record<L: Ledger>(context: &Context<'_, L>, item: &SendItem, fate: Fate
     }
 }
 
-/// Resolves once the stop signal is raised; never, if its sender is gone.
+/// Resolves once a stop or halt signal is raised; never, if its sender is gone.
 pub(crate) async fn stopped(stop: &mut watch::Receiver<bool>) {
     if stop.wait_for(|stopped| *stopped).await.is_err() {
         std::future::pending::<()>().await;

@@ -7,7 +7,6 @@
 //! credentials, or, with `no_wait`, when only closed windows remain. It renders nothing:
 //! progress goes to an [`EventSink`], the totals come back as a [`RunSummary`].
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
@@ -16,16 +15,16 @@ use jiff::Timestamp;
 use serde::Serialize;
 use tokio::sync::watch;
 
-use super::attempt::{Context, Fate, deliver, stopped};
-use super::budget::ErrorBudget;
+use super::attempt::{Context, deliver, stopped};
 use super::clock::Clock;
 use super::events::{Event, EventSink, SkipReason};
 use super::retry::RetryPolicy;
+use super::tally::{Tally, skipped};
 use super::window;
 use crate::campaign::Window;
 use crate::heymarket::client::Client;
 use crate::heymarket::types::SendRequest;
-use crate::state::{Entry, EntryStatus, Ledger, StateError};
+use crate::state::{Ledger, StateError};
 
 /// Messages in flight at once when the caller names no number.
 pub const DEFAULT_CONCURRENCY: usize = 8;
@@ -155,169 +154,19 @@ pub async fn run<L: Ledger>(
     drain(&context, &mut tally, fresh, &mut deferred).await;
     wait_for_windows(&context, &mut tally, deferred).await;
 
-    if let Some(source) = tally.fatal.take() {
-        return Err(EngineError::Journal { source });
-    }
-    tally.summary.elapsed = started.elapsed();
+    let summary = tally
+        .finish(started.elapsed())
+        .map_err(|source| EngineError::Journal { source })?;
     events.emit(&Event::Finished {
-        summary: tally.summary.clone(),
+        summary: summary.clone(),
     });
-    Ok(tally.summary)
+    Ok(summary)
 }
 
 /// A message waiting to be issued; `attempt` is known once the journal was consulted.
-struct Queued {
-    item: SendItem,
-    attempt: Option<u32>,
-}
-
-/// The run's mutable state: totals, budget, halt, and what the journal knew at the start.
-struct Tally {
-    summary: RunSummary,
-    budget: ErrorBudget,
-    known: BTreeMap<String, Entry>,
-    retry_unknown: bool,
-    fatal: Option<StateError>,
-    stop: watch::Receiver<bool>,
-}
-
-impl Tally {
-    fn new(
-        options: &EngineOptions,
-        known: BTreeMap<String, Entry>,
-        stop: watch::Receiver<bool>,
-    ) -> Tally {
-        Tally {
-            summary: RunSummary::default(),
-            budget: ErrorBudget::new(options.max_consecutive_failures, options.max_failure_ratio),
-            known,
-            retry_unknown: options.retry.retry_unknown,
-            fatal: None,
-            stop,
-        }
-    }
-
-    /// Whether another send may be issued; notices a raised stop signal.
-    fn should_issue(&mut self, events: &dyn EventSink) -> bool {
-        if *self.stop.borrow() {
-            self.halt(events, HaltReason::Interrupted, "stop requested".to_owned());
-        }
-        self.summary.halted.is_none() && self.fatal.is_none()
-    }
-
-    fn halt(&mut self, events: &dyn EventSink, reason: HaltReason, detail: String) {
-        if self.summary.halted.is_some() {
-            return;
-        }
-        self.summary.halted = Some(reason);
-        events.emit(&Event::Halted { reason, detail });
-    }
-
-    /// The journal number of the message's next attempt, or `None` when the journal says it
-    /// must not be sent (the skip is counted and reported here).
-    fn first_attempt(&mut self, events: &dyn EventSink, item: &SendItem) -> Option<u32> {
-        let Some(entry) = self.known.remove(&item.local_id) else {
-            return Some(1);
-        };
-        let skip = match entry.status {
-            EntryStatus::Failed => return Some(entry.attempts + 1),
-            EntryStatus::Unknown | EntryStatus::InFlight if self.retry_unknown => {
-                return Some(entry.attempts + 1);
-            }
-            EntryStatus::Sent => {
-                self.summary.already_sent += 1;
-                SkipReason::AlreadySent
-            }
-            EntryStatus::Unknown | EntryStatus::InFlight => {
-                self.summary.unknown += 1;
-                SkipReason::UnknownOutcome
-            }
-            EntryStatus::SkippedOptedOut => {
-                self.summary.skipped_opted_out += 1;
-                SkipReason::OptedOut
-            }
-            EntryStatus::SkippedBlocked => {
-                self.summary.skipped_blocked += 1;
-                SkipReason::Blocked
-            }
-        };
-        events.emit(&skipped(item, skip));
-        None
-    }
-
-    /// Counts and reports how a message ended; a deferred one goes back to `deferred`.
-    fn settle(
-        &mut self,
-        events: &dyn EventSink,
-        item: SendItem,
-        fate: Fate,
-        deferred: &mut Vec<Queued>,
-    ) {
-        match fate {
-            Fate::Sent { accepted, attempts } => {
-                self.summary.sent += 1;
-                self.budget.record_success();
-                events.emit(&Event::Sent {
-                    row: item.row,
-                    local_id: item.local_id,
-                    label: item.label,
-                    message_id: accepted.id,
-                    request_id: accepted.request_id,
-                    attempts,
-                });
-            }
-            Fate::Failed {
-                error,
-                request_id,
-                unauthorized,
-            } => {
-                self.summary.failed += 1;
-                self.budget.record_failure();
-                if unauthorized {
-                    self.halt(events, HaltReason::Unauthorized, error.clone());
-                }
-                events.emit(&Event::Failed {
-                    row: item.row,
-                    local_id: item.local_id,
-                    label: item.label,
-                    error,
-                    request_id,
-                });
-            }
-            Fate::Unknown { reason, request_id } => {
-                self.summary.unknown += 1;
-                self.budget.record_failure();
-                events.emit(&Event::Unknown {
-                    row: item.row,
-                    local_id: item.local_id,
-                    label: item.label,
-                    reason,
-                    request_id,
-                });
-            }
-            Fate::OptedOut => {
-                self.summary.skipped_opted_out += 1;
-                events.emit(&skipped(&item, SkipReason::OptedOut));
-            }
-            Fate::Blocked => {
-                self.summary.skipped_blocked += 1;
-                events.emit(&skipped(&item, SkipReason::Blocked));
-            }
-            Fate::Deferred { next_attempt } => deferred.push(Queued {
-                item,
-                attempt: Some(next_attempt),
-            }),
-            Fate::Interrupted => self.summary.pending += 1,
-            Fate::Journal(error) => {
-                self.summary.pending += 1;
-                self.fatal.get_or_insert(error);
-            }
-        }
-
-        if let Some(why) = self.budget.exhausted() {
-            self.halt(events, HaltReason::ErrorBudget, why);
-        }
-    }
+pub(crate) struct Queued {
+    pub item: SendItem,
+    pub attempt: Option<u32>,
 }
 
 /// Issues `queue` with bounded concurrency until it is empty or the run halts, and waits for
@@ -331,7 +180,7 @@ async fn drain<L: Ledger>(
     let limit = context.options.concurrency.max(1);
     let mut queue = queue.fuse();
     let mut in_flight = FuturesUnordered::new();
-    let mut stop = tally.stop.clone();
+    let mut stop = tally.stop();
 
     loop {
         while in_flight.len() < limit && tally.should_issue(context.events) {
@@ -339,9 +188,9 @@ async fn drain<L: Ledger>(
             let Some((item, attempt)) = triage(context, tally, queued, deferred) else {
                 continue;
             };
-            let stop = tally.stop.clone();
+            let halting = tally.halting();
             in_flight.push(async move {
-                let fate = deliver(context, &item, attempt, stop).await;
+                let fate = deliver(context, &item, attempt, halting).await;
                 (item, fate)
             });
         }
@@ -349,7 +198,7 @@ async fn drain<L: Ledger>(
             return;
         }
 
-        let halted = tally.summary.halted.is_some();
+        let halted = tally.is_halted();
         tokio::select! {
             Some((item, fate)) = in_flight.next() => {
                 tally.settle(context.events, item, fate, deferred);
@@ -392,7 +241,7 @@ async fn wait_for_windows<L: Ledger>(
     mut deferred: Vec<Queued>,
 ) {
     let options = context.options;
-    let mut stop = tally.stop.clone();
+    let mut stop = tally.stop();
     while !deferred.is_empty() && tally.should_issue(context.events) {
         let now = options.clock.now();
         let (ready, waiting): (Vec<Queued>, Vec<Queued>) = deferred
@@ -421,7 +270,7 @@ async fn wait_for_windows<L: Ledger>(
             () = stopped(&mut stop) => {}
         }
     }
-    tally.summary.deferred += deferred.len() as u64;
+    tally.count_deferred(deferred.len());
 }
 
 /// The earliest instant a deferred message's window opens. Messages whose window never
@@ -441,7 +290,7 @@ fn earliest_opening<L>(
                 true
             }
             None => {
-                tally.summary.deferred += 1;
+                tally.count_deferred(1);
                 context
                     .events
                     .emit(&skipped(&queued.item, SkipReason::WindowNeverOpens));
@@ -454,15 +303,6 @@ fn earliest_opening<L>(
 
 fn zones(item: &SendItem) -> Vec<&str> {
     item.zones.iter().map(String::as_str).collect()
-}
-
-fn skipped(item: &SendItem, reason: SkipReason) -> Event {
-    Event::Skipped {
-        row: item.row,
-        local_id: item.local_id.clone(),
-        label: item.label.clone(),
-        reason,
-    }
 }
 
 fn as_seconds<S: serde::Serializer>(elapsed: &Duration, serializer: S) -> Result<S::Ok, S::Error> {

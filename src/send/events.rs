@@ -81,6 +81,8 @@ pub enum SkipReason {
     Blocked,
     /// The send window is never open in all of the recipient's zones at once.
     WindowNeverOpens,
+    /// The plan named this `local_id` before, in this run: it is sent once.
+    Duplicate,
 }
 
 /// Where a run's events go. Called from the run's task; must be cheap.
