@@ -17,5 +17,7 @@ pub mod plan;
 pub mod private;
 pub mod recipients;
 pub mod render;
+pub mod report;
+pub mod send;
 pub mod state;
 pub mod style;

@@ -3,5 +3,6 @@
 //! The sandbox serves the same wire types, so client and imitation cannot drift apart.
 
 pub mod auth;
+pub mod client;
 pub mod secret;
 pub mod types;

@@ -14,6 +14,8 @@ mod lock;
 mod snapshot;
 mod writer;
 
+pub mod memory;
+
 use serde::{Deserialize, Serialize};
 
 pub use journal::{IN_FLIGHT_AT_STOP, JOURNAL_FILE, Journal};
