@@ -9,4 +9,5 @@ pub mod campaign;
 pub mod diagnostic;
 pub mod heymarket;
 pub mod recipients;
+pub mod sandbox;
 pub mod state;
