@@ -6,6 +6,7 @@
 //! [`state`] and a results [`report`]. [`heymarket`] speaks the API; [`sandbox`] imitates it.
 
 pub mod campaign;
+pub mod commands;
 pub mod diagnostic;
 pub mod heymarket;
 pub mod recipients;
