@@ -62,8 +62,7 @@ async fn connection(stream: TcpStream, router: Router, mut shutdown: watch::Rece
             respond(router.clone(), request, reset_requested.clone())
         })
     };
-    let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
-    tokio::pin!(conn);
+    let mut conn = Box::pin(http1::Builder::new().serve_connection(TokioIo::new(stream), service));
 
     let mut is_shutting_down = *shutdown.borrow();
     if is_shutting_down {
@@ -89,6 +88,7 @@ async fn connection(stream: TcpStream, router: Router, mut shutdown: watch::Rece
     if let Err(error) = socket2::SockRef::from(&handle).set_linger(Some(Duration::ZERO)) {
         log::debug!("sandbox could not arm a reset: {error}");
     }
+    // Hyper's descriptor closes first, then the handle's: the last close sends the reset.
     drop(conn);
     drop(handle);
 }
