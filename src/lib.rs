@@ -18,6 +18,7 @@ pub mod private;
 pub mod recipients;
 pub mod render;
 pub mod report;
+pub mod sandbox;
 pub mod send;
 pub mod state;
 pub mod style;

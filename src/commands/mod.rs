@@ -3,6 +3,7 @@
 
 pub mod online;
 pub mod plan;
+pub mod sandbox;
 pub mod schema;
 pub mod show;
 pub mod validate;

@@ -148,7 +148,8 @@ pub struct TemplateContent {
 /// never relies on this: it turns any JSON or text into a message string.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
-    /// `bad_data`, `unauthorized`, `denied`, `rate_limited`, `server_error`.
+    /// `bad_data`, `unauthorized`, `denied`, `not_found`, `method_not_allowed`,
+    /// `rate_limited`, `server_error` or `unavailable`.
     pub error: String,
     /// The request field at fault, when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -1,0 +1,140 @@
+//! Throughput benchmark: an in-process sandbox (rate limit off) on its own runtime, driven
+//! over loopback by keep-alive HTTP/1.1 connections on another runtime.
+//!
+//! `cargo run --release --example sandbox_load -- [--connections 64] [--seconds 10]
+//! [--server-threads 2] [--client-threads 2] [--no-log]`; prints accepted sends per second.
+//! `scripts/bench-sandbox.sh` is the reproducible way to run it.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use axum::body::Bytes;
+use campaign::heymarket::auth::Credentials;
+use campaign::sandbox::{Sandbox, SandboxConfig};
+use clap::Parser;
+use http_body_util::{BodyExt, Full};
+use hyper::Request;
+use hyper_util::rt::TokioIo;
+
+#[derive(Debug, Parser)]
+struct Options {
+    /// Concurrent keep-alive connections
+    #[arg(long, default_value_t = 64)]
+    connections: usize,
+    /// How long to send for
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Worker threads of the sandbox's runtime
+    #[arg(long, default_value_t = 2)]
+    server_threads: usize,
+    /// Worker threads of the load generator's runtime
+    #[arg(long, default_value_t = 2)]
+    client_threads: usize,
+    /// Do not write the JSONL log (it is written, per message, by default)
+    #[arg(long)]
+    no_log: bool,
+}
+
+/// What every connection shares: where to send, the token, and the tallies.
+struct Load {
+    addr: SocketAddr,
+    authorization: String,
+    stop: AtomicBool,
+    accepted: AtomicU64,
+    refused: AtomicU64,
+}
+
+fn main() -> anyhow::Result<()> {
+    let options = Options::parse();
+    let log_dir = tempfile::tempdir()?;
+    let server = runtime(options.server_threads)?;
+    let sandbox = server.block_on(start_sandbox(&options, log_dir.path()))?;
+
+    let load = Arc::new(Load {
+        addr: sandbox.local_addr(),
+        authorization: bearer(&sandbox.credentials())?,
+        stop: AtomicBool::new(false),
+        accepted: AtomicU64::new(0),
+        refused: AtomicU64::new(0),
+    });
+    let elapsed = runtime(options.client_threads)?.block_on(drive(&options, load.clone()))?;
+
+    let recorded = sandbox.messages().len();
+    server.block_on(sandbox.shutdown());
+    let accepted = load.accepted.load(Ordering::Relaxed);
+    let per_second = accepted as f64 / elapsed.as_secs_f64();
+    println!(
+        "{accepted} sends accepted ({recorded} recorded, {} refused) in {:.2} s over {} \
+         connections: {per_second:.0} sends/s",
+        load.refused.load(Ordering::Relaxed),
+        elapsed.as_secs_f64(),
+        options.connections,
+    );
+    Ok(())
+}
+
+fn runtime(threads: usize) -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .enable_all()
+        .build()
+}
+
+async fn start_sandbox(options: &Options, dir: &std::path::Path) -> anyhow::Result<Sandbox> {
+    let config = SandboxConfig {
+        rate_limit_per_minute: None,
+        log_path: (!options.no_log).then(|| dir.join("sent.jsonl")),
+        ..SandboxConfig::new()
+    };
+    let addr: SocketAddr = "127.0.0.1:0".parse()?;
+    Ok(Sandbox::start(config, addr).await?)
+}
+
+fn bearer(credentials: &Credentials) -> anyhow::Result<String> {
+    let now = jiff::Timestamp::now().as_second();
+    Ok(credentials.bearer(now)?.expose().to_owned())
+}
+
+async fn drive(options: &Options, load: Arc<Load>) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    let mut workers = tokio::task::JoinSet::new();
+    for connection in 0..options.connections {
+        workers.spawn(connection_loop(load.clone(), connection));
+    }
+    tokio::time::sleep(Duration::from_secs(options.seconds)).await;
+    load.stop.store(true, Ordering::Relaxed);
+    while let Some(result) = workers.join_next().await {
+        result.context("a load connection panicked")??;
+    }
+    Ok(started.elapsed())
+}
+
+/// Sends over one keep-alive connection, one request at a time, until told to stop.
+async fn connection_loop(load: Arc<Load>, connection: usize) -> anyhow::Result<()> {
+    let stream = tokio::net::TcpStream::connect(load.addr).await?;
+    stream.set_nodelay(true)?;
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(conn);
+
+    let mut sequence = 0u64;
+    while !load.stop.load(Ordering::Relaxed) {
+        sequence += 1;
+        let body = format!(
+            r#"{{"inbox_id":42,"creator_id":8,"phone_number":"15105550101","text":"Spring sale starts today. Reply STOP to opt out.","local_id":"load-{connection}-{sequence}"}}"#
+        );
+        let request = Request::post("/v1/message/send")
+            .header("host", "127.0.0.1")
+            .header("authorization", &load.authorization)
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(body)))?;
+        let response = sender.send_request(request).await?;
+        let is_ok = response.status().is_success();
+        response.into_body().collect().await?;
+        let tally = if is_ok { &load.accepted } else { &load.refused };
+        tally.fetch_add(1, Ordering::Relaxed);
+    }
+    Ok(())
+}

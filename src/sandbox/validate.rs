@@ -1,0 +1,411 @@
+//! The rules a `POST /v1/message/send` body must pass, checked in the order a client would
+//! want to hear about them: JSON shape, field combinations, references, then contacts.
+//!
+//! Every refusal names the field at fault. Where Heymarket's behaviour is unknown the
+//! stricter choice is made (unknown fields, `text` with `template_id`, one-number groups are
+//! refused) and listed in `docs/sandbox.md`. This module only judges a request; it never
+//! records one.
+
+use serde_json::{Map, Value};
+
+use super::fixtures::{Fixtures, is_e164_digits};
+use super::reply::ApiError;
+use crate::heymarket::types::{SendRequest, is_toll_free};
+
+/// Fields that must be present and not null.
+const REQUIRED_FIELDS: [&str; 2] = ["inbox_id", "creator_id"];
+
+/// Parses a send body, naming the field of the first unknown, missing or mistyped value.
+pub fn parse_send(body: &[u8]) -> Result<SendRequest, ApiError> {
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|error| ApiError::bad_data("body", format!("body is not valid JSON: {error}")))?;
+    let Value::Object(map) = value else {
+        return Err(ApiError::bad_data("body", "body must be a JSON object"));
+    };
+
+    for (field, value) in &map {
+        check_type(field, value)?;
+    }
+    for field in REQUIRED_FIELDS {
+        if map.get(field).is_none_or(Value::is_null) {
+            return Err(ApiError::bad_data(field, format!("`{field}` is required")));
+        }
+    }
+    let without_nulls: Map<String, Value> = map.into_iter().filter(|(_, v)| !v.is_null()).collect();
+    serde_json::from_value(Value::Object(without_nulls))
+        .map_err(|error| ApiError::bad_data("body", error.to_string()))
+}
+
+/// Checks a parsed request against the documented rules and the fixtures.
+pub fn check_send(request: &SendRequest, fixtures: &Fixtures) -> Result<(), ApiError> {
+    check_target_family(request)?;
+    check_content(request)?;
+    check_numbers(request)?;
+    check_references(request, fixtures)?;
+    check_contacts(request, fixtures)
+}
+
+/// Checks one field's JSON type; a field the API does not document is refused.
+fn check_type(field: &str, value: &Value) -> Result<(), ApiError> {
+    let is_ok = match field {
+        "inbox_id" | "creator_id" | "chat_id" | "list_id" | "template_id" => {
+            value.is_u64() || value.is_null()
+        }
+        "phone_number" | "text" | "media_url" | "local_id" => value.is_string() || value.is_null(),
+        "targets" => {
+            value.is_null()
+                || value
+                    .as_array()
+                    .is_some_and(|a| a.iter().all(Value::is_string))
+        }
+        "private" => value.is_boolean() || value.is_null(),
+        _ => {
+            return Err(ApiError::bad_data(
+                field,
+                format!("unknown field `{field}`"),
+            ));
+        }
+    };
+    let expected = match field {
+        "targets" => "an array of strings",
+        "private" => "a boolean",
+        "phone_number" | "text" | "media_url" | "local_id" => "a string",
+        _ => "a non-negative integer",
+    };
+    if is_ok {
+        Ok(())
+    } else {
+        Err(ApiError::bad_data(
+            field,
+            format!("`{field}` must be {expected}"),
+        ))
+    }
+}
+
+fn check_target_family(request: &SendRequest) -> Result<(), ApiError> {
+    if request.phone_number.is_some() && request.chat_id.is_some() {
+        return Err(ApiError::bad_data(
+            "chat_id",
+            "`phone_number` and `chat_id` cannot both be set",
+        ));
+    }
+
+    let direct = request.phone_number.is_some() || request.chat_id.is_some();
+    let families = [
+        (direct, "phone_number"),
+        (request.list_id.is_some(), "list_id"),
+        (request.targets.is_some(), "targets"),
+    ];
+    let set: Vec<&str> = families
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, f)| *f)
+        .collect();
+    match set.as_slice() {
+        [] => Err(ApiError::bad_data(
+            "phone_number",
+            "a target is required: `phone_number`, `chat_id`, `list_id` or `targets`",
+        )),
+        [_] => check_family_rules(request),
+        [first, second, ..] => Err(ApiError::bad_data(
+            second,
+            format!("`{second}` cannot be combined with `{first}`: one target family per send"),
+        )),
+    }
+}
+
+fn check_family_rules(request: &SendRequest) -> Result<(), ApiError> {
+    if request.list_id.is_some() && request.local_id.is_none() {
+        return Err(ApiError::bad_data(
+            "local_id",
+            "a list broadcast requires `local_id`",
+        ));
+    }
+    if request.private && request.chat_id.is_none() {
+        return Err(ApiError::bad_data(
+            "private",
+            "`private` is only allowed inside an existing conversation (`chat_id`)",
+        ));
+    }
+    if request.local_id.as_deref().is_some_and(str::is_empty) {
+        return Err(ApiError::bad_data("local_id", "`local_id` is empty"));
+    }
+    Ok(())
+}
+
+fn check_content(request: &SendRequest) -> Result<(), ApiError> {
+    let text = request.text.as_deref();
+    if text.is_some_and(|t| t.trim().is_empty()) {
+        return Err(ApiError::bad_data("text", "`text` is empty"));
+    }
+    if text.is_some() && request.template_id.is_some() {
+        return Err(ApiError::bad_data(
+            "template_id",
+            "`template_id` cannot be combined with `text`: the template is the text",
+        ));
+    }
+    if text.is_none() && request.template_id.is_none() && request.media_url.is_none() {
+        return Err(ApiError::bad_data(
+            "text",
+            "content is required: `text`, `template_id` or `media_url`",
+        ));
+    }
+    match request.media_url.as_deref() {
+        Some(media) if !is_web_url(media) => Err(ApiError::bad_data(
+            "media_url",
+            format!("`{media}` is not an http(s) URL"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn check_numbers(request: &SendRequest) -> Result<(), ApiError> {
+    if let Some(phone) = &request.phone_number {
+        check_number("phone_number", phone)?;
+    }
+    let Some(targets) = &request.targets else {
+        return Ok(());
+    };
+    if targets.len() < 2 {
+        return Err(ApiError::bad_data(
+            "targets",
+            "a group needs at least two numbers; use `phone_number` for one",
+        ));
+    }
+    for (index, target) in targets.iter().enumerate() {
+        check_number("targets", target)?;
+        if targets[..index].contains(target) {
+            return Err(ApiError::bad_data(
+                "targets",
+                format!("`{target}` appears twice"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_number(field: &str, number: &str) -> Result<(), ApiError> {
+    if is_e164_digits(number) {
+        return Ok(());
+    }
+    Err(ApiError::bad_data(
+        field,
+        format!("`{number}` is not a phone number as E.164 digits without `+` (like 15105553344)"),
+    ))
+}
+
+fn check_references(request: &SendRequest, fixtures: &Fixtures) -> Result<(), ApiError> {
+    let Some(inbox) = fixtures.inbox(request.inbox_id) else {
+        let message = format!("unknown inbox `{}`", request.inbox_id);
+        return Err(ApiError::bad_data("inbox_id", message));
+    };
+    if !fixtures.is_team_member(request.creator_id) {
+        let message = format!("unknown team member `{}`", request.creator_id);
+        return Err(ApiError::bad_data("creator_id", message));
+    }
+    if !inbox.members.contains(&request.creator_id) {
+        let message = format!(
+            "member `{}` is not a member of inbox `{}`",
+            request.creator_id, inbox.id
+        );
+        return Err(ApiError::denied("creator_id", message));
+    }
+
+    if let Some(chat_id) = request.chat_id {
+        match fixtures.conversation(chat_id) {
+            None => {
+                return Err(ApiError::bad_data(
+                    "chat_id",
+                    format!("unknown chat `{chat_id}`"),
+                ));
+            }
+            Some(chat) if chat.inbox_id != inbox.id => {
+                let message = format!("chat `{chat_id}` is not in inbox `{}`", inbox.id);
+                return Err(ApiError::bad_data("chat_id", message));
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some(list_id) = request.list_id.filter(|id| fixtures.list(*id).is_none()) {
+        return Err(ApiError::bad_data(
+            "list_id",
+            format!("unknown list `{list_id}`"),
+        ));
+    }
+    if let Some(template_id) = request
+        .template_id
+        .filter(|id| fixtures.template(*id).is_none())
+    {
+        let message = format!("unknown template `{template_id}`");
+        return Err(ApiError::bad_data("template_id", message));
+    }
+    if request.targets.is_some() && is_toll_free(&inbox.phone) {
+        return Err(ApiError::denied(
+            "targets",
+            "group messages (`targets`) are not allowed from a toll-free number",
+        ));
+    }
+    Ok(())
+}
+
+/// Opted-out and blocked contacts are refused. A private comment never reaches the contact
+/// and a list broadcast skips such members when it fans out, so neither is refused here.
+fn check_contacts(request: &SendRequest, fixtures: &Fixtures) -> Result<(), ApiError> {
+    let chat_phone = request
+        .chat_id
+        .filter(|_| !request.private)
+        .and_then(|id| fixtures.conversation(id))
+        .map(|chat| ("chat_id", chat.phone.as_str()));
+    let direct = request.phone_number.as_deref().map(|p| ("phone_number", p));
+    let group = request
+        .targets
+        .iter()
+        .flatten()
+        .map(|p| ("targets", p.as_str()));
+
+    for (field, phone) in direct.into_iter().chain(chat_phone).chain(group) {
+        if fixtures.is_unsubscribed(phone) {
+            let message = format!("contact `{phone}` has unsubscribed (opted out)");
+            return Err(ApiError::denied(field, message));
+        }
+        if fixtures.is_blocked(phone) {
+            return Err(ApiError::denied(
+                field,
+                format!("contact `{phone}` is blocked"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn is_web_url(text: &str) -> bool {
+    url::Url::parse(text)
+        .is_ok_and(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(json: &str) -> Result<SendRequest, ApiError> {
+        let request = parse_send(json.as_bytes())?;
+        check_send(&request, &Fixtures::default())?;
+        Ok(request)
+    }
+
+    fn refused_field(json: &str) -> (u16, String) {
+        match check(json) {
+            Ok(_) => panic!("accepted: {json}"),
+            Err(error) => {
+                let field = match &error {
+                    ApiError::BadData { field, .. } | ApiError::Denied { field, .. } => {
+                        field.clone()
+                    }
+                    other => panic!("unexpected {other:?}"),
+                };
+                (error.status().as_u16(), field)
+            }
+        }
+    }
+
+    #[test]
+    fn a_plain_text_send_passes() {
+        let ok = r#"{"inbox_id":42,"creator_id":8,"phone_number":"15105550101","text":"hi"}"#;
+        assert!(check(ok).is_ok());
+    }
+
+    #[test]
+    fn shape_errors_name_their_field() {
+        let cases = [
+            (
+                r#"{"creator_id":8,"phone_number":"15105550101","text":"x"}"#,
+                "inbox_id",
+            ),
+            (
+                r#"{"inbox_id":42,"creator_id":8,"phone_number":"15105550101"}"#,
+                "text",
+            ),
+            (
+                r#"{"inbox_id":42,"creator_id":8,"phone_number":"+15105550101","text":"x"}"#,
+                "phone_number",
+            ),
+            (
+                r#"{"inbox_id":42,"creator_id":8,"phone_number":"5105550101","text":"x","color":1}"#,
+                "color",
+            ),
+            (
+                r#"{"inbox_id":42,"creator_id":8,"list_id":501,"text":"x"}"#,
+                "local_id",
+            ),
+            (
+                r#"{"inbox_id":42,"creator_id":8,"phone_number":"15105550101","chat_id":9001,"text":"x"}"#,
+                "chat_id",
+            ),
+            (
+                r#"{"inbox_id":42,"creator_id":8,"phone_number":"15105550101","list_id":501,"local_id":"a","text":"x"}"#,
+                "list_id",
+            ),
+            (
+                r#"{"inbox_id":42,"creator_id":8,"phone_number":"15105550101","private":true,"text":"x"}"#,
+                "private",
+            ),
+            (
+                r#"{"inbox_id":"42","creator_id":8,"phone_number":"15105550101","text":"x"}"#,
+                "inbox_id",
+            ),
+        ];
+        for (json, field) in cases {
+            assert_eq!(refused_field(json), (400, field.to_owned()), "{json}");
+        }
+    }
+
+    #[test]
+    fn permissions_and_contacts_are_denied() {
+        let cases = [
+            (
+                r#"{"inbox_id":42,"creator_id":9,"phone_number":"15105550101","text":"x"}"#,
+                "creator_id",
+            ),
+            (
+                r#"{"inbox_id":43,"creator_id":8,"targets":["15105550101","15105550102"],"text":"x"}"#,
+                "targets",
+            ),
+            (
+                r#"{"inbox_id":42,"creator_id":8,"phone_number":"15105550199","text":"x"}"#,
+                "phone_number",
+            ),
+            (
+                r#"{"inbox_id":42,"creator_id":8,"phone_number":"15105550198","text":"x"}"#,
+                "phone_number",
+            ),
+        ];
+        for (json, field) in cases {
+            assert_eq!(refused_field(json), (403, field.to_owned()), "{json}");
+        }
+    }
+
+    #[test]
+    fn unknown_references_are_bad_data() {
+        let cases = [
+            (
+                r#"{"inbox_id":99,"creator_id":8,"phone_number":"15105550101","text":"x"}"#,
+                "inbox_id",
+            ),
+            (
+                r#"{"inbox_id":42,"creator_id":8,"list_id":9,"local_id":"a","text":"x"}"#,
+                "list_id",
+            ),
+            (
+                r#"{"inbox_id":42,"creator_id":8,"phone_number":"15105550101","template_id":9}"#,
+                "template_id",
+            ),
+            (
+                r#"{"inbox_id":42,"creator_id":8,"chat_id":1,"text":"x"}"#,
+                "chat_id",
+            ),
+        ];
+        for (json, field) in cases {
+            assert_eq!(refused_field(json), (400, field.to_owned()), "{json}");
+        }
+    }
+}
