@@ -100,7 +100,8 @@ pub struct RunSummary {
     pub unknown: u64,
     /// Left unsent because their send window was closed (or never opens).
     pub deferred: u64,
-    /// Pulled from the plan but not sent because the run halted first.
+    /// Pulled from the plan but not sent because the run halted first. Messages the run never
+    /// pulled from the plan are not counted anywhere: the plan knows how many there are.
     pub pending: u64,
     pub halted: Option<HaltReason>,
     #[serde(serialize_with = "as_seconds")]
@@ -249,7 +250,9 @@ async fn wait_for_windows<L: Ledger>(
             .partition(|queued| window::is_open(&options.window, &zones(&queued.item), now));
         deferred = waiting;
         if !ready.is_empty() {
-            drain(context, tally, ready.into_iter(), &mut deferred).await;
+            let mut ready = ready.into_iter();
+            drain(context, tally, &mut ready, &mut deferred).await;
+            tally.count_pending(ready.len());
             continue;
         }
 
