@@ -93,7 +93,12 @@ pub(crate) async fn deliver<L: Ledger>(
             Ok(accepted) => return settle_sent(context, item, accepted, attempt).await,
             Err(error) => error,
         };
-        let next = match decide(&error, tries, &options.retry) {
+        let decision = decide(&error, tries, &options.retry);
+        log::debug!(
+            "`{}` attempt {attempt}: {error}: {decision:?}",
+            item.local_id
+        );
+        let next = match decision {
             Decision::RetryAfter(wait) => retry_after(context, item, &error, attempt, wait),
             Decision::Resign => {
                 context.client.invalidate_token();
