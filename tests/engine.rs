@@ -207,6 +207,22 @@ async fn a_500_is_retried_in_the_run_when_dedupe_is_trusted() {
 
     assert_eq!((summary.sent, summary.unknown), (1, 0));
     assert_eq!(stub.sends_of("spring-1"), 3);
+    // Between retries the journal said `unknown`, never `failed`: a crash there must not
+    // make a run without trusted dedupe send it again.
+    let interim: Vec<EntryStatus> = ledger
+        .records()
+        .into_iter()
+        .filter_map(|record| match record {
+            Record::Outcome { status, .. } => Some(status),
+            Record::Intent { .. } => None,
+        })
+        .collect();
+    let expected = [
+        EntryStatus::Unknown,
+        EntryStatus::Unknown,
+        EntryStatus::Sent,
+    ];
+    assert_eq!(interim, expected);
 }
 
 #[tokio::test]

@@ -317,10 +317,11 @@ impl HistoryResponse {
     }
 }
 
-/// Classifies a request that got no HTTP answer at all.
+/// Classifies a request that got no HTTP answer at all: one that was never built or never
+/// connected did not leave; anything later may have reached Heymarket.
 fn transport_error(error: reqwest::Error) -> ApiError {
     let error = error.without_url();
-    if error.is_connect() {
+    if error.is_connect() || error.is_builder() {
         return ApiError::NotSent {
             reason: describe(&error),
         };

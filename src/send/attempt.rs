@@ -11,7 +11,7 @@ use tokio::sync::watch;
 
 use super::engine::{EngineOptions, SendItem};
 use super::events::{Event, EventSink};
-use super::retry::{Decision, decide};
+use super::retry::{Decision, decide, is_ambiguous};
 use super::window;
 use crate::heymarket::client::{Accepted, ApiError, Client};
 use crate::state::{EntryStatus, Ledger, Record, StateError};
@@ -93,7 +93,12 @@ pub(crate) async fn deliver<L: Ledger>(
             Ok(accepted) => return settle_sent(context, item, accepted, attempt).await,
             Err(error) => error,
         };
-        let next = match decide(&error, tries, &options.retry) {
+        let decision = decide(&error, tries, &options.retry);
+        log::debug!(
+            "`{}` attempt {attempt}: {error}: {decision:?}",
+            item.local_id
+        );
+        let next = match decision {
             Decision::RetryAfter(wait) => retry_after(context, item, &error, attempt, wait),
             Decision::Resign => {
                 context.client.invalidate_token();
@@ -111,13 +116,20 @@ pub(crate) async fn deliver<L: Ledger>(
             }
         };
 
-        // The answer said "not accepted": journal that, so a crash now leaves it re-sendable.
-        let not_accepted = Fate::Failed {
-            error: error.to_string(),
-            request_id: error.request_id().map(str::to_owned),
-            unauthorized: false,
+        // Journal this attempt before the next: a crash while waiting must leave a refused
+        // message re-sendable, and one that may have been accepted `unknown`.
+        let reason = error.to_string();
+        let request_id = error.request_id().map(str::to_owned);
+        let interim = if is_ambiguous(&error) {
+            Fate::Unknown { reason, request_id }
+        } else {
+            Fate::Failed {
+                error: reason,
+                request_id,
+                unauthorized: false,
+            }
         };
-        if let Fate::Journal(error) = record(context, item, not_accepted).await {
+        if let Fate::Journal(error) = record(context, item, interim).await {
             return Fate::Journal(error);
         }
         if let Retry::After(wait) = next {

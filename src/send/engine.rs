@@ -36,6 +36,7 @@ pub struct SendItem {
     pub row: u64,
     /// The journal key; also sent as the request's `local_id`.
     pub local_id: String,
+    /// The request exactly as it is sent, `local_id` included.
     pub request: SendRequest,
     /// The recipient's IANA zones for the send window; empty means "any US zone".
     pub zones: Vec<String>,
@@ -48,14 +49,17 @@ pub struct SendItem {
 pub struct EngineOptions {
     /// Messages in flight at once (at least 1).
     pub concurrency: usize,
+    /// When, in each recipient's local time, a message may leave.
     pub window: Window,
     /// Halt instead of sleeping until a closed window opens.
     pub no_wait: bool,
+    /// How persistent to be with one message, and whether unknown fates may be re-sent.
     pub retry: RetryPolicy,
     /// Halt after this many failed or unknown sends in a row (0: no limit).
     pub max_consecutive_failures: u32,
     /// Halt when more than this share of finished sends failed, once 20 have finished.
     pub max_failure_ratio: f64,
+    /// "Now" for windows and journal times: the system clock, or `CAMPAIGN_NOW`.
     pub clock: Clock,
 }
 
@@ -90,19 +94,26 @@ pub enum HaltReason {
 /// What a run did, message by message, in totals.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct RunSummary {
+    /// Accepted by Heymarket in this run.
     pub sent: u64,
     /// Skipped because the journal says an earlier run sent them.
     pub already_sent: u64,
+    /// Not sent: the contact opted out (learned now, or in an earlier run).
     pub skipped_opted_out: u64,
+    /// Not sent: the contact is blocked (learned now, or in an earlier run).
     pub skipped_blocked: u64,
+    /// Refused for good, or given up: not sent, and sent again by a later run.
     pub failed: u64,
     /// Fate unknown (this run, or an earlier one and not retried): never re-sent blindly.
     pub unknown: u64,
     /// Left unsent because their send window was closed (or never opens).
     pub deferred: u64,
-    /// Pulled from the plan but not sent because the run halted first.
+    /// Pulled from the plan but not sent because the run halted first. Messages the run never
+    /// pulled from the plan are not counted anywhere: the plan knows how many there are.
     pub pending: u64,
+    /// Why the run stopped early, if it did.
     pub halted: Option<HaltReason>,
+    /// Wall-clock time of the run (serialized as seconds).
     #[serde(serialize_with = "as_seconds")]
     pub elapsed: Duration,
 }
@@ -249,7 +260,9 @@ async fn wait_for_windows<L: Ledger>(
             .partition(|queued| window::is_open(&options.window, &zones(&queued.item), now));
         deferred = waiting;
         if !ready.is_empty() {
-            drain(context, tally, ready.into_iter(), &mut deferred).await;
+            let mut ready = ready.into_iter();
+            drain(context, tally, &mut ready, &mut deferred).await;
+            tally.count_pending(ready.len());
             continue;
         }
 

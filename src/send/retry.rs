@@ -92,6 +92,17 @@ pub fn decide(error: &ApiError, attempt: u32, policy: &RetryPolicy) -> Decision 
     }
 }
 
+/// Whether the failed request may nonetheless have been accepted: a timeout, a dropped
+/// connection, an unreadable 2xx, or any status but a 4xx refusal (a 5xx, or something
+/// unexpected). Such an attempt is journalled `unknown` even when it is retried.
+pub fn is_ambiguous(error: &ApiError) -> bool {
+    match error {
+        ApiError::Ambiguous { .. } => true,
+        ApiError::Status { status, .. } => !(400..=499).contains(status),
+        ApiError::NotSent { .. } | ApiError::Unauthorized { .. } | ApiError::Credentials => false,
+    }
+}
+
 /// The decision for an HTTP status other than 2xx.
 fn decide_status(
     status: u16,
@@ -274,6 +285,22 @@ mod tests {
             decide(&status(408, None), 1, &RetryPolicy::default()),
             Decision::RetryAfter(_)
         ));
+    }
+
+    #[test]
+    fn only_answers_that_may_hide_an_acceptance_are_ambiguous() {
+        let refused = ApiError::NotSent {
+            reason: "refused".to_owned(),
+        };
+        assert!(!is_ambiguous(&refused));
+        assert!(!is_ambiguous(&status(429, None)));
+        assert!(!is_ambiguous(&status(400, None)));
+        assert!(is_ambiguous(&status(500, None)));
+        assert!(is_ambiguous(&ambiguous()));
+        for error in [status(500, None), status(302, None), ambiguous()] {
+            let strict = decide(&error, 1, &RetryPolicy::default());
+            assert!(matches!(strict, Decision::Ambiguous(_)), "{error:?}");
+        }
     }
 
     #[test]

@@ -85,6 +85,11 @@ impl Tally {
         self.summary.deferred += count as u64;
     }
 
+    /// Counts `count` messages left unsent because the run halted before issuing them.
+    pub fn count_pending(&mut self, count: usize) {
+        self.summary.pending += count as u64;
+    }
+
     /// The summary, or the journal failure that ended the run.
     pub fn finish(self, elapsed: std::time::Duration) -> Result<RunSummary, StateError> {
         if let Some(error) = self.fatal {

@@ -28,7 +28,7 @@ pub const US_ZONES: [&str; 7] = [
 const SEARCH_DAYS: i64 = 8;
 
 /// Whether `window` is open at `now` in every one of `zones` (IANA names). An empty list, or
-/// any name the database does not know, means every US zone.
+/// a name the database does not know, stands for every US zone.
 pub fn is_open(window: &Window, zones: &[&str], now: Timestamp) -> bool {
     resolve(zones)
         .iter()
@@ -58,16 +58,16 @@ pub fn next_open(window: &Window, zones: &[&str], now: Timestamp) -> Option<Time
     None
 }
 
-/// The zones named, or every US zone when the list is empty or any name is unknown.
+/// The zones named; an empty list or an unknown name stands for every US zone.
 fn resolve(zones: &[&str]) -> Vec<TimeZone> {
-    let known: Option<Vec<TimeZone>> = zones.iter().map(|name| TimeZone::get(name).ok()).collect();
-    match known {
-        Some(known) if !known.is_empty() => known,
-        _ => US_ZONES
-            .iter()
-            .filter_map(|name| TimeZone::get(name).ok())
-            .collect(),
+    let mut resolved: Vec<TimeZone> = zones
+        .iter()
+        .filter_map(|name| TimeZone::get(name).ok())
+        .collect();
+    if resolved.is_empty() || resolved.len() < zones.len() {
+        resolved.extend(US_ZONES.iter().filter_map(|name| TimeZone::get(name).ok()));
     }
+    resolved
 }
 
 fn is_open_in(window: &Window, zone: &TimeZone, now: Timestamp) -> bool {
@@ -194,6 +194,11 @@ mod tests {
         assert!(is_open(&window, NEW_YORK, now));
         assert!(!is_open(&window, &[], now));
         assert!(!is_open(&window, &["Mars/Olympus_Mons"], now));
+        assert!(!is_open(
+            &window,
+            &["America/New_York", "Mars/Olympus_Mons"],
+            now
+        ));
         assert_eq!(
             next_open(&window, &[], now),
             Some(at("2026-06-01T18:00:00Z"))
