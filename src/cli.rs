@@ -117,6 +117,11 @@ pub struct ApplyArgs {
     #[arg(long)]
     pub no_wait: bool,
 
+    /// Override the campaign's rate: `N/min`, `N/s`, or `unlimited`. Above Heymarket's 500 a
+    /// minute only against a loopback base URL (the sandbox, tests, benchmarks).
+    #[arg(long, value_name = "RATE")]
+    pub rate: Option<String>,
+
     /// Requests in flight at once.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,

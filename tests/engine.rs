@@ -552,15 +552,11 @@ async fn the_rate_gate_holds_fifty_a_second_in_every_window() {
     let arrivals: Vec<Instant> = stub.arrivals().iter().map(|arrival| arrival.at).collect();
     let span = arrivals[150] - arrivals[0];
     let rate = 150.0 / span.as_secs_f64();
-    assert!((47.0..=50.0).contains(&rate), "achieved {rate:.2}/s");
-    // The gate's slots are 20.2 ms apart, so 51 of them span 1.01 s: 10 ms of slack at this
-    // scale, less than the scheduling noise of a shared 2-core machine (about 5 ms each way).
-    // The exact no-N+1 property is unit-tested on the slots; here one arrival of jitter is
-    // tolerated. At Heymarket's 500/min the same 1 % margin is 600 ms of slack.
-    for window in arrivals.windows(52) {
-        assert!(
-            window[51] - window[0] > Duration::from_secs(1),
-            "52 sends in 1 s"
-        );
+    assert!((48.5..=51.5).contains(&rate), "achieved {rate:.2}/s");
+    // Heymarket's limit is per minute: the gate allows a burst of 3 and spaces the rest at
+    // 60/2997 s, so no 60 s window holds more than the rate. Scaled to this 3 s test, a 1 s
+    // window holds at most 50 + 3, plus one arrival of scheduling jitter on a shared machine.
+    for window in arrivals.windows(55) {
+        assert!(window[54] - window[0] > Duration::from_secs(1), "55 sends in 1 s");
     }
 }

@@ -1,11 +1,13 @@
 //! One file per subcommand; this module holds what they share: loading a campaign file and
 //! reporting its problems the same way everywhere.
 
+pub mod apply;
 pub mod online;
 pub mod plan;
 pub mod sandbox;
 pub mod schema;
 pub mod show;
+pub mod status;
 pub mod validate;
 
 use std::io::Write;
@@ -94,6 +96,10 @@ pub fn run(cli: crate::cli::Cli) -> anyhow::Result<crate::exit::Exit> {
         Command::Schema => schema::run(),
         Command::Apply(args) => apply::run(args),
         Command::Status(args) => status::run(&args),
-        Command::Sandbox(args) => sandbox::run_blocking(args),
+        Command::Sandbox(args) => {
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            runtime.block_on(sandbox::run(args))?;
+            Ok(crate::exit::Exit::Success)
+        }
     }
 }

@@ -487,7 +487,7 @@ impl RowPlanner<'_> {
         Ok(zones.iter().map(|zone| (*zone).to_owned()).collect())
     }
 
-    fn render(&self, mut message: PlannedMessage, record: &Record) -> PlannedMessage {
+    fn render(&self, message: PlannedMessage, record: &Record) -> PlannedMessage {
         let Some(template) = self.template else {
             return message;
         };

@@ -5,44 +5,40 @@
 //! after Heymarket answers 429, so concurrent workers back off together instead of
 //! hammering. It does not decide whether a request is retried: that is `retry`'s job.
 //!
-//! The spacing is a fixed schedule of release slots `interval` apart (a GCRA with a burst of
-//! one, kept as the slot times themselves). A governor limiter was tried first and dropped:
-//! with a burst of one, every late timer wake-up pushed all later releases back, and on a
-//! loaded machine 50/s came out as 46/s. Here a late wake-up delays one release, not the
-//! schedule, and no two slots are ever closer than `interval`.
+//! The spacing is governor's GCRA. A burst of one would let every late timer wake-up push
+//! all later releases back (a configured 50/s came out as 46/s on a loaded machine), so the
+//! gate allows a burst `B` of up to three cells and spaces cells at `60 / (N - B)` s: any
+//! closed 60 s window then holds at most `(N - B) + B = N` releases, and a late wake-up of
+//! up to two cells is absorbed instead of lost.
 
 use std::fmt;
+use std::num::NonZeroU32;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::time::Instant;
 
-/// Slots are spaced this much wider than `60 / N` seconds, so that N + 1 requests never fit
-/// in a closed 60 s window, and a late wake-up of up to 1 % of a minute cannot push N + 1
-/// into one at the server either. It costs 1 % of throughput.
-const SPACING_MARGIN: f64 = 1.01;
+/// Cell spacing is widened by this factor so rounding can never fit N + 1 into a minute.
+const SPACING_MARGIN: f64 = 1.001;
 
 /// Holds every request to at most N a minute in any rolling 60 s window.
 pub struct RateGate {
+    limiter: Option<DefaultDirectRateLimiter>,
     interval: Option<Duration>,
-    schedule: Mutex<Schedule>,
-}
-
-/// The next free release slot, and the end of any pause.
-#[derive(Debug, Default)]
-struct Schedule {
-    next_slot: Option<Instant>,
-    paused_until: Option<Instant>,
+    paused_until: Mutex<Option<Instant>>,
 }
 
 impl RateGate {
-    /// A gate releasing at most `per_minute` requests in any 60 s, evenly spaced.
+    /// A gate releasing at most `per_minute` requests in any 60 s.
     ///
     /// A rate that is not a positive finite number gives an unlimited gate.
     pub fn new(per_minute: f64) -> RateGate {
+        let quota = quota(per_minute);
         RateGate {
-            interval: spacing(per_minute),
-            schedule: Mutex::new(Schedule::default()),
+            interval: quota.map(|(_, interval)| interval),
+            limiter: quota.map(|(quota, _)| RateLimiter::direct(quota)),
+            paused_until: Mutex::new(None),
         }
     }
 
@@ -51,28 +47,28 @@ impl RateGate {
         RateGate::new(f64::INFINITY)
     }
 
-    /// The time between two releases, or `None` when unlimited.
+    /// The time between two releases at the sustained rate, or `None` when unlimited.
     pub fn interval(&self) -> Option<Duration> {
         self.interval
     }
 
-    /// Resolves when one more request may leave: after any pause, in its own slot.
+    /// Resolves when one more request may leave: after any pause, within the quota.
     pub async fn wait(&self) {
         loop {
             self.wait_unpaused().await;
-            let Some(slot) = self.take_slot() else {
+            let Some(limiter) = &self.limiter else {
                 return;
             };
-            tokio::time::sleep_until(slot).await;
+            limiter.until_ready().await;
 
-            // A 429 answered while this request waited for its slot holds it back too.
+            // A 429 answered while this request waited for the quota holds it back too.
             if self.paused_until().is_none() {
                 return;
             }
         }
     }
 
-    /// Resolves once no pause is in force, without taking a slot.
+    /// Resolves once no pause is in force, without taking from the quota.
     pub async fn wait_unpaused(&self) {
         while let Some(until) = self.paused_until() {
             tokio::time::sleep_until(until).await;
@@ -83,35 +79,25 @@ impl RateGate {
     /// shortens one already in force.
     pub fn pause_for(&self, pause: Duration) {
         let until = Instant::now() + pause;
-        let mut schedule = self.lock();
-        if schedule.paused_until.is_none_or(|current| current < until) {
-            schedule.paused_until = Some(until);
+        let mut paused = self.lock();
+        if paused.is_none_or(|current| current < until) {
+            *paused = Some(until);
         }
     }
 
-    /// Books the next free slot, never in the past; `None` when unlimited.
-    fn take_slot(&self) -> Option<Instant> {
-        let interval = self.interval?;
-        let mut schedule = self.lock();
-        let now = Instant::now();
-        let slot = schedule.next_slot.map_or(now, |next| next.max(now));
-        schedule.next_slot = Some(slot + interval);
-        Some(slot)
-    }
-
     fn paused_until(&self) -> Option<Instant> {
-        let mut schedule = self.lock();
-        match schedule.paused_until {
+        let mut paused = self.lock();
+        match *paused {
             Some(until) if until > Instant::now() => Some(until),
             _ => {
-                schedule.paused_until = None;
+                *paused = None;
                 None
             }
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Schedule> {
-        self.schedule
+    fn lock(&self) -> MutexGuard<'_, Option<Instant>> {
+        self.paused_until
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -126,60 +112,61 @@ impl fmt::Debug for RateGate {
     }
 }
 
-/// The spacing for `per_minute`, margin included; `None` for no limit.
-fn spacing(per_minute: f64) -> Option<Duration> {
-    if !per_minute.is_finite() || per_minute <= 0.0 {
+/// The burst a gate of `per_minute` allows: three cells, fewer below 300 a minute (where a
+/// burst would cost a large share of the sustained rate and lateness matters little).
+fn burst(per_minute: f64) -> u32 {
+    ((per_minute / 100.0).floor() as u32).clamp(1, 3)
+}
+
+/// The governor quota for `per_minute`, and its cell spacing; `None` for no limit.
+fn quota(per_minute: f64) -> Option<(Quota, Duration)> {
+    if !per_minute.is_finite() || per_minute < 1.0 {
         return None;
     }
-    let seconds = 60.0 / per_minute * SPACING_MARGIN;
-    Duration::try_from_secs_f64(seconds)
-        .ok()
-        .filter(|interval| !interval.is_zero())
+    let burst = burst(per_minute);
+    let sustained = (per_minute - f64::from(burst)).max(1.0);
+    let interval = Duration::try_from_secs_f64(60.0 / sustained * SPACING_MARGIN).ok()?;
+    let quota = Quota::with_period(interval)?.allow_burst(NonZeroU32::new(burst)?);
+    Some((quota, interval))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// The most releases a GCRA of this quota allows in a closed window of `window`.
+    fn most_in(per_minute: f64, window: Duration) -> u128 {
+        let (_, interval) = quota(per_minute).expect("limited");
+        window.as_nanos() / interval.as_nanos() + u128::from(burst(per_minute))
+    }
+
     #[test]
-    fn spacing_leaves_no_room_for_one_more_in_a_closed_window() {
-        let interval = spacing(500.0).expect("limited");
-        assert!(interval * 500 > Duration::from_secs(60));
-        assert!(interval < Duration::from_millis(125));
+    fn no_minute_can_hold_one_more_than_the_rate() {
+        for per_minute in [1.0, 60.0, 400.0, 500.0, 3_000.0] {
+            assert!(most_in(per_minute, Duration::from_secs(60)) <= per_minute as u128, "{per_minute}");
+        }
     }
 
     #[test]
     fn nonsense_rates_mean_unlimited() {
-        assert!(spacing(0.0).is_none());
-        assert!(spacing(-3.0).is_none());
-        assert!(spacing(f64::NAN).is_none());
+        assert!(quota(0.0).is_none());
+        assert!(quota(-3.0).is_none());
+        assert!(quota(f64::NAN).is_none());
         assert!(RateGate::new(f64::INFINITY).interval().is_none());
-    }
-
-    #[test]
-    fn no_minute_ever_holds_one_more_slot_than_the_rate() {
-        let gate = RateGate::new(500.0);
-        let slots: Vec<Instant> = (0..1_200).filter_map(|_| gate.take_slot()).collect();
-        for pair in slots.windows(2) {
-            assert!(pair[1] - pair[0] >= gate.interval().expect("limited"));
-        }
-        for minute in slots.windows(501) {
-            assert!(minute[500] - minute[0] > Duration::from_secs(60));
-        }
     }
 
     #[tokio::test]
     async fn releases_keep_pace_with_the_rate() {
         let gate = RateGate::new(60.0 * 100.0);
         let started = std::time::Instant::now();
-        for _ in 0..51 {
+        for _ in 0..101 {
             gate.wait().await;
         }
 
-        // 50 intervals of 10.1 ms; a late wake-up does not push the schedule back.
+        // A burst of 3, then 98 cells at 60/5997 s: about 981 ms.
         let elapsed = started.elapsed();
-        assert!(elapsed >= Duration::from_millis(505), "{elapsed:?}");
-        assert!(elapsed < Duration::from_millis(650), "{elapsed:?}");
+        assert!(elapsed >= Duration::from_millis(970), "{elapsed:?}");
+        assert!(elapsed < Duration::from_millis(1_200), "{elapsed:?}");
     }
 
     #[tokio::test]

@@ -13,6 +13,7 @@ pub mod clock;
 pub mod engine;
 pub mod events;
 pub mod limiter;
+pub mod progress;
 pub mod redact;
 pub mod retry;
 mod tally;
