@@ -106,7 +106,12 @@ pub struct ApplyArgs {
     pub report: Option<PathBuf>,
 
     /// Where the send journal lives.
-    #[arg(long, value_name = "DIR", default_value = ".campaign/state", env = "CAMPAIGN_STATE_DIR")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = ".campaign/state",
+        env = "CAMPAIGN_STATE_DIR"
+    )]
     pub state_dir: PathBuf,
 
     /// Re-send messages whose outcome is unknown (only safe if Heymarket dedupes `local_id`).
@@ -134,7 +139,12 @@ pub struct StatusArgs {
     pub file: PathBuf,
 
     /// Where the send journal lives.
-    #[arg(long, value_name = "DIR", default_value = ".campaign/state", env = "CAMPAIGN_STATE_DIR")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = ".campaign/state",
+        env = "CAMPAIGN_STATE_DIR"
+    )]
     pub state_dir: PathBuf,
 
     /// Look up `unknown` messages in Heymarket's conversation history and settle them.

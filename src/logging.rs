@@ -13,7 +13,11 @@ pub fn init(verbose: u8, quiet: bool) {
         (false, _) => LevelFilter::Trace,
     };
     // Dependencies (hyper, reqwest) only speak up at the most verbose setting.
-    let dependencies = if verbose >= 3 { LevelFilter::Debug } else { LevelFilter::Warn };
+    let dependencies = if verbose >= 3 {
+        LevelFilter::Debug
+    } else {
+        LevelFilter::Warn
+    };
     env_logger::Builder::new()
         .filter_level(dependencies)
         .filter_module("campaign", level)

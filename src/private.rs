@@ -9,7 +9,12 @@ use std::path::Path;
 
 /// Creates (or truncates) `path` with mode 0600.
 pub fn create_file(path: &Path) -> io::Result<File> {
-    let file = OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
+    let file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
     // An existing file keeps its old mode through `open`: tighten it.
     file.set_permissions(fs::Permissions::from_mode(0o600))?;
     Ok(file)
@@ -17,7 +22,10 @@ pub fn create_file(path: &Path) -> io::Result<File> {
 
 /// Creates `path` and its missing parents with mode 0700.
 pub fn create_dir_all(path: &Path) -> io::Result<()> {
-    fs::DirBuilder::new().recursive(true).mode(0o700).create(path)
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(path)
 }
 
 #[cfg(test)]

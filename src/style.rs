@@ -23,7 +23,9 @@ impl Style {
 
     fn new(is_terminal: bool) -> Self {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
-        Self { enabled: is_terminal && !no_color }
+        Self {
+            enabled: is_terminal && !no_color,
+        }
     }
 
     /// No colour at all (files, Markdown, tests).

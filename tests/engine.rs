@@ -557,6 +557,9 @@ async fn the_rate_gate_holds_fifty_a_second_in_every_window() {
     // 60/2997 s, so no 60 s window holds more than the rate. Scaled to this 3 s test, a 1 s
     // window holds at most 50 + 3, plus one arrival of scheduling jitter on a shared machine.
     for window in arrivals.windows(55) {
-        assert!(window[54] - window[0] > Duration::from_secs(1), "55 sends in 1 s");
+        assert!(
+            window[54] - window[0] > Duration::from_secs(1),
+            "55 sends in 1 s"
+        );
     }
 }

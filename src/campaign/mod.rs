@@ -11,7 +11,7 @@ pub mod locate;
 pub mod raw;
 pub mod schema;
 
-pub use load::{load, load_str, Loaded};
+pub use load::{Loaded, load, load_str};
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

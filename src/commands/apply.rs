@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{bail, Context as _};
+use anyhow::{Context as _, bail};
 use tokio::sync::watch;
 
 use super::online;
@@ -39,7 +39,9 @@ use crate::state::Ledger;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub fn run(args: ApplyArgs) -> anyhow::Result<Exit> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(apply(args))
 }
 
@@ -64,7 +66,9 @@ async fn apply(args: ApplyArgs) -> anyhow::Result<Exit> {
         Ok(journal) => journal,
         Err(error) => {
             eprintln!("error: {error}");
-            eprintln!("  = hint: wait for the other run to finish; a crashed run releases the lock by itself");
+            eprintln!(
+                "  = hint: wait for the other run to finish; a crashed run releases the lock by itself"
+            );
             return Ok(Exit::Error);
         }
     };
@@ -109,11 +113,17 @@ impl Api {
     async fn connect(args: &ApplyArgs, campaign: &Campaign) -> anyhow::Result<Api> {
         let (base_url, credentials, sandbox) = match args.sandbox {
             true => {
-                let config = SandboxConfig { rate_limit_per_minute: sandbox_limit(args), ..SandboxConfig::new() };
+                let config = SandboxConfig {
+                    rate_limit_per_minute: sandbox_limit(args),
+                    ..SandboxConfig::new()
+                };
                 let sandbox = Sandbox::start(config, ([127, 0, 0, 1], 0).into())
                     .await
                     .context("could not start the in-process sandbox")?;
-                eprintln!("sandbox: sending to an in-process imitation of Heymarket at {}", sandbox.base_url());
+                eprintln!(
+                    "sandbox: sending to an in-process imitation of Heymarket at {}",
+                    sandbox.base_url()
+                );
                 (sandbox.base_url(), sandbox.credentials(), Some(sandbox))
             }
             false => {
@@ -122,7 +132,8 @@ impl Api {
                         "no credentials: set HEYMARKET_SECRET_ID and HEYMARKET_SECRET_KEY (or HEYMARKET_API_KEY), or rehearse with `--sandbox`"
                     );
                 };
-                let base_url = std::env::var(ENV_BASE_URL).unwrap_or_else(|_| DEFAULT_BASE_URL.to_owned());
+                let base_url =
+                    std::env::var(ENV_BASE_URL).unwrap_or_else(|_| DEFAULT_BASE_URL.to_owned());
                 (base_url, credentials, None)
             }
         };
@@ -152,14 +163,21 @@ fn sandbox_limit(args: &ApplyArgs) -> Option<u32> {
 }
 
 /// Requests a minute (`None`: unlimited). Above Heymarket's 500 only against loopback.
-fn rate_per_minute(args: &ApplyArgs, campaign: &Campaign, base_url: &str) -> anyhow::Result<Option<f64>> {
+fn rate_per_minute(
+    args: &ApplyArgs,
+    campaign: &Campaign,
+    base_url: &str,
+) -> anyhow::Result<Option<f64>> {
     let Some(text) = args.rate.as_deref() else {
         return Ok(Some(campaign.send.rate.per_minute()));
     };
     let per_minute = parse_rate(text)?;
-    let above_limit = per_minute.is_none_or(|n| n > f64::from(crate::campaign::HEYMARKET_MAX_PER_MINUTE));
+    let above_limit =
+        per_minute.is_none_or(|n| n > f64::from(crate::campaign::HEYMARKET_MAX_PER_MINUTE));
     if above_limit && !is_loopback(base_url) {
-        bail!("`--rate {text}` is above Heymarket's 500 requests a minute: allowed only against a loopback sandbox");
+        bail!(
+            "`--rate {text}` is above Heymarket's 500 requests a minute: allowed only against a loopback sandbox"
+        );
     }
     Ok(per_minute)
 }
@@ -202,8 +220,14 @@ fn plan_now(
     plan_path: &Path,
     online: &online::OnlineResult,
 ) -> anyhow::Result<Option<SavedTrailer>> {
-    let header = super::plan::header(campaign, campaign_file, online.checks.clone(), online.is_online);
-    let mut writer = PlanWriter::create(plan_path, &header).with_context(|| format!("cannot write `{}`", plan_path.display()))?;
+    let header = super::plan::header(
+        campaign,
+        campaign_file,
+        online.checks.clone(),
+        online.is_online,
+    );
+    let mut writer = PlanWriter::create(plan_path, &header)
+        .with_context(|| format!("cannot write `{}`", plan_path.display()))?;
     let mut human = crate::plan::human::HumanPlan::new();
     let outcome = plan::build(campaign, &online.options, &mut |message| {
         let record = MessageRecord::from_planned(message, true);
@@ -216,8 +240,16 @@ fn plan_now(
         return Ok(None);
     }
     writer.finish(&outcome.summary, &outcome.inputs)?;
-    human.print(&mut io::stderr().lock(), &header, &outcome.summary, crate::style::Style::for_stderr())?;
-    Ok(Some(SavedTrailer { summary: outcome.summary, inputs: outcome.inputs }))
+    human.print(
+        &mut io::stderr().lock(),
+        &header,
+        &outcome.summary,
+        crate::style::Style::for_stderr(),
+    )?;
+    Ok(Some(SavedTrailer {
+        summary: outcome.summary,
+        inputs: outcome.inputs,
+    }))
 }
 
 /// Asks before sending on a terminal; without one, `--auto-approve` is required.
@@ -226,9 +258,14 @@ fn confirm(args: &ApplyArgs, trailer: &SavedTrailer) -> anyhow::Result<bool> {
         return Ok(true);
     }
     if !io::stdin().is_terminal() {
-        bail!("apply asks for confirmation, and stdin is not a terminal: pass `--auto-approve` (or apply a saved plan)");
+        bail!(
+            "apply asks for confirmation, and stdin is not a terminal: pass `--auto-approve` (or apply a saved plan)"
+        );
     }
-    eprint!("\nSend {} messages? Only `yes` is accepted: ", trailer.summary.to_send);
+    eprint!(
+        "\nSend {} messages? Only `yes` is accepted: ",
+        trailer.summary.to_send
+    );
     io::stderr().flush()?;
     let mut answer = String::new();
     io::stdin().lock().read_line(&mut answer)?;
@@ -236,7 +273,11 @@ fn confirm(args: &ApplyArgs, trailer: &SavedTrailer) -> anyhow::Result<bool> {
 }
 
 /// Refuses a saved plan whose inputs changed, or whose messages no longer render the same.
-fn check_saved_plan(plan_path: &Path, campaign: &Campaign, options: &plan::Options) -> anyhow::Result<SavedTrailer> {
+fn check_saved_plan(
+    plan_path: &Path,
+    campaign: &Campaign,
+    options: &plan::Options,
+) -> anyhow::Result<SavedTrailer> {
     let (_, trailer) = saved::read(plan_path, &mut |_| {})?;
     for input in &trailer.inputs {
         let now = std::fs::read(&input.path)
@@ -310,7 +351,10 @@ async fn send(
         concurrency: usize::from(args.concurrency),
         window: rehearsal_window(args, campaign, &clock),
         no_wait: args.no_wait,
-        retry: RetryPolicy { retry_unknown: args.retry_unknown || campaign.send.trust_local_id_dedupe, ..RetryPolicy::default() },
+        retry: RetryPolicy {
+            retry_unknown: args.retry_unknown || campaign.send.trust_local_id_dedupe,
+            ..RetryPolicy::default()
+        },
         max_consecutive_failures: campaign.send.max_consecutive_failures,
         max_failure_ratio: campaign.send.max_failure_ratio,
         clock,
@@ -334,10 +378,16 @@ async fn send(
 /// The send window the run obeys. A sandbox rehearsal on the real clock reports windows but
 /// does not wait for them, so a first run works at any hour; with `CAMPAIGN_NOW` set (a
 /// rehearsal at a chosen time) it obeys them like a real send.
-fn rehearsal_window(args: &ApplyArgs, campaign: &Campaign, clock: &Clock) -> crate::campaign::Window {
+fn rehearsal_window(
+    args: &ApplyArgs,
+    campaign: &Campaign,
+    clock: &Clock,
+) -> crate::campaign::Window {
     let is_real_clock = matches!(clock, Clock::System);
     if args.sandbox && is_real_clock && campaign.send.window != crate::campaign::Window::Always {
-        eprintln!("sandbox: rehearsals do not wait for send windows (a real apply does); set CAMPAIGN_NOW to rehearse at a chosen time");
+        eprintln!(
+            "sandbox: rehearsals do not wait for send windows (a real apply does); set CAMPAIGN_NOW to rehearse at a chosen time"
+        );
         return crate::campaign::Window::Always;
     }
     campaign.send.window
@@ -353,7 +403,11 @@ fn send_item(campaign: &Campaign, record: MessageRecord) -> Option<SendItem> {
     let mut request = SendRequest {
         inbox_id: campaign.inbox,
         creator_id: campaign.creator,
-        media_url: campaign.message.media_url.as_ref().map(|url| url.to_string()),
+        media_url: campaign
+            .message
+            .media_url
+            .as_ref()
+            .map(|url| url.to_string()),
         local_id: Some(local_id.clone()),
         private: campaign.message.private,
         ..SendRequest::default()
@@ -371,7 +425,13 @@ fn send_item(campaign: &Campaign, record: MessageRecord) -> Option<SendItem> {
         Audience::List { list_id } => request.list_id = Some(*list_id),
         Audience::Group { .. } => request.targets = record.targets,
     }
-    Some(SendItem { row: record.row, local_id, request, zones: record.timezones, label })
+    Some(SendItem {
+        row: record.row,
+        local_id,
+        request,
+        zones: record.timezones,
+        label,
+    })
 }
 
 /// Writes the report: every plan row joined with its journal entry.
@@ -385,12 +445,15 @@ fn write_report(
     let dir = match &args.report {
         Some(dir) => dir.clone(),
         None => {
-            let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%SZ").to_string();
+            let stamp = jiff::Timestamp::now()
+                .strftime("%Y%m%dT%H%M%SZ")
+                .to_string();
             PathBuf::from("reports").join(&campaign.name).join(stamp)
         }
     };
     let entries = journal.entries()?;
-    let mut report = ReportWriter::create(&dir, &campaign.name).with_context(|| format!("cannot write the report to `{}`", dir.display()))?;
+    let mut report = ReportWriter::create(&dir, &campaign.name)
+        .with_context(|| format!("cannot write the report to `{}`", dir.display()))?;
     for record in RecordReader::open(plan_path)? {
         let entry = record.local_id.as_ref().and_then(|id| entries.get(id));
         report.add(&ResultRow::new(&record, entry))?;
@@ -431,7 +494,10 @@ fn finish(summary: &RunSummary, report_dir: &Path, campaign_file: &Path) -> Exit
         eprintln!("  {skipped} skipped: opted out or blocked in Heymarket");
     }
     if summary.deferred + summary.pending > 0 {
-        eprintln!("  {} not sent yet: run the same `campaign apply` again to resume", summary.deferred + summary.pending);
+        eprintln!(
+            "  {} not sent yet: run the same `campaign apply` again to resume",
+            summary.deferred + summary.pending
+        );
     }
     eprintln!("report: {}", report_dir.display());
     if summary.unknown > 0 {

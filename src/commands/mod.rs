@@ -47,7 +47,10 @@ pub fn annotation(diagnostic: &Diagnostic) -> String {
         Severity::Error => "error",
         Severity::Warning => "warning",
     };
-    let mut properties = format!("file={}", escape_property(&diagnostic.file.display().to_string()));
+    let mut properties = format!(
+        "file={}",
+        escape_property(&diagnostic.file.display().to_string())
+    );
     if let Some(span) = diagnostic.span {
         properties.push_str(&format!(",line={},col={}", span.line, span.col));
     }
@@ -59,7 +62,9 @@ pub fn annotation(diagnostic: &Diagnostic) -> String {
 }
 
 fn escape_data(text: &str) -> String {
-    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 fn escape_property(text: &str) -> String {
@@ -71,7 +76,10 @@ pub fn append_step_summary(markdown: &str) -> std::io::Result<()> {
     let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") else {
         return Ok(());
     };
-    let mut file = std::fs::OpenOptions::new().append(true).create(true).open(path)?;
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)?;
     writeln!(file, "{markdown}")
 }
 
@@ -82,7 +90,10 @@ mod tests {
     #[test]
     fn annotations_escape_newlines_and_separators() {
         let diagnostic = Diagnostic::error("a,b.yaml", "bad\nthing").at("x\ny\n", 2, 3, 1);
-        assert_eq!(annotation(&diagnostic), "::error file=a%2Cb.yaml,line=2,col=3::bad%0Athing");
+        assert_eq!(
+            annotation(&diagnostic),
+            "::error file=a%2Cb.yaml,line=2,col=3::bad%0Athing"
+        );
     }
 }
 
@@ -97,7 +108,9 @@ pub fn run(cli: crate::cli::Cli) -> anyhow::Result<crate::exit::Exit> {
         Command::Apply(args) => apply::run(args),
         Command::Status(args) => status::run(&args),
         Command::Sandbox(args) => {
-            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
             runtime.block_on(sandbox::run(args))?;
             Ok(crate::exit::Exit::Success)
         }

@@ -29,9 +29,16 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<Exit> {
         return Ok(Exit::Error);
     }
 
-    let header = header(&campaign, &args.file, online.checks.clone(), online.is_online);
+    let header = header(
+        &campaign,
+        &args.file,
+        online.checks.clone(),
+        online.is_online,
+    );
     let mut sinks = Sinks::open(args, &header)?;
-    let outcome = plan::build(&campaign, &online.options, &mut |message| sinks.add(message))?;
+    let outcome = plan::build(&campaign, &online.options, &mut |message| {
+        sinks.add(message)
+    })?;
     super::report(&outcome.diagnostics);
     let to_send = outcome.summary.to_send;
     let failed = outcome.has_errors();
@@ -48,7 +55,12 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<Exit> {
 }
 
 /// What every output shows first: which campaign, from which file, online or not.
-pub fn header(campaign: &Campaign, file: &Path, checks: Vec<String>, is_online: bool) -> PlanHeader {
+pub fn header(
+    campaign: &Campaign,
+    file: &Path,
+    checks: Vec<String>,
+    is_online: bool,
+) -> PlanHeader {
     PlanHeader {
         campaign: campaign.name.clone(),
         campaign_file: file.display().to_string(),
@@ -82,13 +94,21 @@ impl Sinks {
         };
         let saved = match &args.out {
             Some(path) => {
-                let writer = PlanWriter::create(path, header).with_context(|| format!("cannot write the plan `{}`", path.display()))?;
+                let writer = PlanWriter::create(path, header)
+                    .with_context(|| format!("cannot write the plan `{}`", path.display()))?;
                 Some((path.clone(), writer))
             }
             None => None,
         };
-        let markdown = args.markdown.clone().map(|path| (path, MarkdownPlan::new()));
-        Ok(Self { primary, markdown, saved })
+        let markdown = args
+            .markdown
+            .clone()
+            .map(|path| (path, MarkdownPlan::new()));
+        Ok(Self {
+            primary,
+            markdown,
+            saved,
+        })
     }
 
     fn add(&mut self, message: &PlannedMessage) -> io::Result<()> {
@@ -110,7 +130,12 @@ impl Sinks {
     fn finish(self, header: &PlanHeader, outcome: &Outcome) -> anyhow::Result<()> {
         let failed = outcome.has_errors();
         match self.primary {
-            Primary::Human(human) if !failed => human.print(&mut io::stdout().lock(), header, &outcome.summary, Style::for_stdout())?,
+            Primary::Human(human) if !failed => human.print(
+                &mut io::stdout().lock(),
+                header,
+                &outcome.summary,
+                Style::for_stdout(),
+            )?,
             Primary::Human(_) | Primary::MarkdownOnly => {}
             Primary::Json(writer) => {
                 writer.finish(&outcome.summary, &outcome.diagnostics)?;
@@ -132,8 +157,14 @@ impl Sinks {
                 drop(saved);
                 let _ = std::fs::remove_file(&path);
             } else {
-                saved.finish(&outcome.summary, &outcome.inputs).with_context(|| format!("cannot write the plan `{}`", path.display()))?;
-                eprintln!("saved the plan to {}: apply it with `campaign apply {}`", path.display(), path.display());
+                saved
+                    .finish(&outcome.summary, &outcome.inputs)
+                    .with_context(|| format!("cannot write the plan `{}`", path.display()))?;
+                eprintln!(
+                    "saved the plan to {}: apply it with `campaign apply {}`",
+                    path.display(),
+                    path.display()
+                );
             }
         }
         Ok(())
@@ -146,7 +177,8 @@ fn write_markdown(path: &Path, comment: &str) -> anyhow::Result<()> {
         stdout.write_all(comment.as_bytes())?;
         return Ok(stdout.flush()?);
     }
-    let mut file = crate::private::create_file(path).with_context(|| format!("cannot write `{}`", path.display()))?;
+    let mut file = crate::private::create_file(path)
+        .with_context(|| format!("cannot write `{}`", path.display()))?;
     file.write_all(comment.as_bytes())?;
     Ok(())
 }

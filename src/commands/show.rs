@@ -15,10 +15,20 @@ pub fn run(args: &ShowArgs) -> anyhow::Result<Exit> {
     }
     let mut human = HumanPlan::new();
     let (header, trailer) = saved::read(&args.plan, &mut |record| human.add(&record))?;
-    human.print(&mut io::stdout().lock(), &header.plan, &trailer.summary, Style::for_stdout())?;
+    human.print(
+        &mut io::stdout().lock(),
+        &header.plan,
+        &trailer.summary,
+        Style::for_stdout(),
+    )?;
     println!("\nInputs, as hashed when the plan was made:");
     for input in &trailer.inputs {
-        println!("  {:<10} {}  {}", input.role, &input.sha256[..input.sha256.len().min(16)], input.path.display());
+        println!(
+            "  {:<10} {}  {}",
+            input.role,
+            &input.sha256[..input.sha256.len().min(16)],
+            input.path.display()
+        );
     }
     Ok(Exit::Success)
 }

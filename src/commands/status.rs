@@ -27,23 +27,34 @@ pub fn run(args: &StatusArgs) -> anyhow::Result<Exit> {
         return Ok(Exit::Error);
     };
     if args.settle {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
         runtime.block_on(settle(args, &campaign))?;
     }
 
     let Some(entries) = Journal::read_only(&args.state_dir, &campaign.name)? else {
-        println!("campaign `{}` has no journal under `{}`: nothing was applied yet", campaign.name, args.state_dir.display());
+        println!(
+            "campaign `{}` has no journal under `{}`: nothing was applied yet",
+            campaign.name,
+            args.state_dir.display()
+        );
         return Ok(Exit::Success);
     };
     let counts = count(&entries);
     if args.json {
         let unknown: Vec<&Entry> = entries.values().filter(|entry| is_unknown(entry)).collect();
-        let document = serde_json::json!({ "campaign": campaign.name, "counts": counts, "unknown": unknown });
+        let document =
+            serde_json::json!({ "campaign": campaign.name, "counts": counts, "unknown": unknown });
         println!("{}", serde_json::to_string_pretty(&document)?);
         return Ok(Exit::Success);
     }
 
-    println!("campaign `{}`: {} messages in the journal", campaign.name, entries.len());
+    println!(
+        "campaign `{}`: {} messages in the journal",
+        campaign.name,
+        entries.len()
+    );
     for (status, number) in &counts {
         println!("  {status:<18} {number}");
     }
@@ -51,9 +62,17 @@ pub fn run(args: &StatusArgs) -> anyhow::Result<Exit> {
     if !unknown.is_empty() {
         println!("\nunknown (may or may not have been sent; never re-sent automatically):");
         for entry in &unknown {
-            println!("  row {:<6} {}  {}", entry.row, entry.local_id, entry.error.as_deref().unwrap_or(""));
+            println!(
+                "  row {:<6} {}  {}",
+                entry.row,
+                entry.local_id,
+                entry.error.as_deref().unwrap_or("")
+            );
         }
-        println!("\nsettle them from Heymarket's history: campaign status {} --settle", args.file.display());
+        println!(
+            "\nsettle them from Heymarket's history: campaign status {} --settle",
+            args.file.display()
+        );
     }
     Ok(Exit::Success)
 }
@@ -73,7 +92,9 @@ fn count(entries: &BTreeMap<String, Entry>) -> BTreeMap<&'static str, u64> {
 /// Looks every unknown message up in its conversation's history and records what it found.
 async fn settle(args: &StatusArgs, campaign: &Campaign) -> anyhow::Result<()> {
     let Some(credentials) = Credentials::from_env()? else {
-        bail!("`--settle` looks messages up in Heymarket: set HEYMARKET_SECRET_ID and HEYMARKET_SECRET_KEY (or HEYMARKET_API_KEY)");
+        bail!(
+            "`--settle` looks messages up in Heymarket: set HEYMARKET_SECRET_ID and HEYMARKET_SECRET_KEY (or HEYMARKET_API_KEY)"
+        );
     };
     let base_url = std::env::var(ENV_BASE_URL).unwrap_or_else(|_| DEFAULT_BASE_URL.to_owned());
     let gate = Arc::new(RateGate::new(campaign.send.rate.per_minute()));
@@ -81,15 +102,24 @@ async fn settle(args: &StatusArgs, campaign: &Campaign) -> anyhow::Result<()> {
     let journal = Journal::open(&args.state_dir, &campaign.name)?;
 
     let phones = phones_by_local_id(campaign)?;
-    let unknown: Vec<Entry> = journal.entries()?.into_values().filter(is_unknown).collect();
+    let unknown: Vec<Entry> = journal
+        .entries()?
+        .into_values()
+        .filter(is_unknown)
+        .collect();
     let mut settled = 0;
     for entry in &unknown {
         let Some(phone) = phones.get(&entry.local_id) else {
-            eprintln!("row {}: cannot be settled from history (a list, group or chat send has no phone to look up)", entry.row);
+            eprintln!(
+                "row {}: cannot be settled from history (a list, group or chat send has no phone to look up)",
+                entry.row
+            );
             continue;
         };
         let history = client.history(phone, campaign.inbox).await?;
-        let found = history.iter().find(|message| message.local_id.as_deref() == Some(entry.local_id.as_str()));
+        let found = history
+            .iter()
+            .find(|message| message.local_id.as_deref() == Some(entry.local_id.as_str()));
         let outcome = match found {
             Some(message) => Record::Outcome {
                 local_id: entry.local_id.clone(),
@@ -105,7 +135,9 @@ async fn settle(args: &StatusArgs, campaign: &Campaign) -> anyhow::Result<()> {
                 message_id: None,
                 request_id: entry.request_id.clone(),
                 sent_at: None,
-                error: Some("not in Heymarket's conversation history when settled: not sent".to_owned()),
+                error: Some(
+                    "not in Heymarket's conversation history when settled: not sent".to_owned(),
+                ),
             },
         };
         journal.append(vec![outcome]).await?;

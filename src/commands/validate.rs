@@ -18,7 +18,10 @@ pub fn run(args: &ValidateArgs) -> anyhow::Result<Exit> {
     match failed {
         0 => Ok(Exit::Success),
         _ => {
-            eprintln!("error: {failed} of {} campaign files have errors", args.files.len());
+            eprintln!(
+                "error: {failed} of {} campaign files have errors",
+                args.files.len()
+            );
             Ok(Exit::Error)
         }
     }

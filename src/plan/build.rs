@@ -21,9 +21,9 @@ use crate::campaign::{Audience, Campaign, Content, RecipientsSource, RowPolicy};
 use crate::diagnostic::Diagnostic;
 use crate::recipients::csv::{CsvError, CsvReader, Record};
 use crate::recipients::phone::Phone;
-use crate::recipients::suppress::{load_suppressions, SuppressionSet};
-use crate::recipients::timezone::{zones_for, US_ZONES};
-use crate::render::local_id::{local_id, RecipientKey};
+use crate::recipients::suppress::{SuppressionSet, load_suppressions};
+use crate::recipients::timezone::{US_ZONES, zones_for};
+use crate::render::local_id::{RecipientKey, local_id};
 use crate::render::segments;
 use crate::render::template::{MessageTemplate, RowValues};
 
@@ -86,9 +86,18 @@ pub fn build(
             planner.plan_single(target, key, template.as_ref(), options, sink)?;
         }
         Audience::Group { targets } => {
-            let digits: Vec<String> = targets.iter().map(|phone| phone.digits().to_owned()).collect();
+            let digits: Vec<String> = targets
+                .iter()
+                .map(|phone| phone.digits().to_owned())
+                .collect();
             let target = Target::Group(targets.clone());
-            planner.plan_single(target, RecipientKey::Group(&digits), template.as_ref(), options, sink)?;
+            planner.plan_single(
+                target,
+                RecipientKey::Group(&digits),
+                template.as_ref(),
+                options,
+                sink,
+            )?;
         }
     }
 
@@ -128,8 +137,14 @@ impl<'a> Planner<'a> {
             .map_err(Box::new)
     }
 
-    fn check_unknown_variables(&mut self, template: Option<&MessageTemplate>, columns: &[String]) -> bool {
-        let (Some(template), Content::Template(source)) = (template, &self.campaign.message.content) else {
+    fn check_unknown_variables(
+        &mut self,
+        template: Option<&MessageTemplate>,
+        columns: &[String],
+    ) -> bool {
+        let (Some(template), Content::Template(source)) =
+            (template, &self.campaign.message.content)
+        else {
             return true;
         };
         let unknown = template.unknown_variables(columns, source);
@@ -164,10 +179,15 @@ impl<'a> Planner<'a> {
             segments: None,
         };
         match template.map(|template| template.render(None)) {
-            Some(Ok(text)) => message = with_text(message, text, self.campaign.message.max_segments),
+            Some(Ok(text)) => {
+                message = with_text(message, text, self.campaign.message.max_segments)
+            }
             Some(Err(error)) => self.diagnostics.push(
-                Diagnostic::error(&self.campaign.path, format!("the message could not be rendered: {error}"))
-                    .with_hint("fix the template under `message`"),
+                Diagnostic::error(
+                    &self.campaign.path,
+                    format!("the message could not be rendered: {error}"),
+                )
+                .with_hint("fix the template under `message`"),
             ),
             None => self.attach_heymarket_template(&mut message, options),
         }
@@ -240,8 +260,15 @@ impl<'a> Planner<'a> {
             self.emit(&message, sink)?;
         }
 
-        let digest = hasher.lock().map(|hasher| hex::encode(hasher.clone().finalize())).unwrap_or_default();
-        self.inputs.push(InputHash { role: "recipients".into(), path: source.csv.clone(), sha256: digest });
+        let digest = hasher
+            .lock()
+            .map(|hasher| hex::encode(hasher.clone().finalize()))
+            .unwrap_or_default();
+        self.inputs.push(InputHash {
+            role: "recipients".into(),
+            path: source.csv.clone(),
+            sha256: digest,
+        });
         Ok(())
     }
 
@@ -258,18 +285,31 @@ impl<'a> Planner<'a> {
         }
     }
 
-    fn open_csv(&mut self, source: &RecipientsSource, hasher: &Arc<Mutex<Sha256>>) -> Option<CsvReader> {
+    fn open_csv(
+        &mut self,
+        source: &RecipientsSource,
+        hasher: &Arc<Mutex<Sha256>>,
+    ) -> Option<CsvReader> {
         let file = match File::open(&source.csv) {
             Ok(file) => file,
             Err(error) => {
                 self.diagnostics.push(
-                    Diagnostic::error(&self.campaign.path, format!("cannot read the recipient CSV `{}`: {error}", source.csv.display()))
-                        .with_hint("`audience.recipients` is a path relative to the campaign file"),
+                    Diagnostic::error(
+                        &self.campaign.path,
+                        format!(
+                            "cannot read the recipient CSV `{}`: {error}",
+                            source.csv.display()
+                        ),
+                    )
+                    .with_hint("`audience.recipients` is a path relative to the campaign file"),
                 );
                 return None;
             }
         };
-        let reader = HashingReader { inner: file, hasher: Arc::clone(hasher) };
+        let reader = HashingReader {
+            inner: file,
+            hasher: Arc::clone(hasher),
+        };
         match CsvReader::from_reader(Box::new(reader), &source.csv, source.delimiter) {
             Ok(reader) => Some(reader),
             Err(error) => {
@@ -290,12 +330,23 @@ impl<'a> Planner<'a> {
             let names: Vec<String> = headers.iter().map(|header| format!("`{header}`")).collect();
             let mut diagnostic = Diagnostic::error(
                 &source.csv,
-                format!("the recipient CSV has neither a `{}` nor a `{}` column", source.phone_column, source.chat_id_column),
+                format!(
+                    "the recipient CSV has neither a `{}` nor a `{}` column",
+                    source.phone_column, source.chat_id_column
+                ),
             )
             .at_line(1, Some(headers.join(",")));
-            diagnostic = match crate::diagnostic::did_you_mean(&source.phone_column, headers.iter().map(String::as_str)) {
-                Some(close) => diagnostic.with_hint(format!("set `phone_column: {close}` under `audience`")),
-                None => diagnostic.with_hint(format!("name the phone column with `phone_column`; the columns are {}", names.join(", "))),
+            diagnostic = match crate::diagnostic::did_you_mean(
+                &source.phone_column,
+                headers.iter().map(String::as_str),
+            ) {
+                Some(close) => {
+                    diagnostic.with_hint(format!("set `phone_column: {close}` under `audience`"))
+                }
+                None => diagnostic.with_hint(format!(
+                    "name the phone column with `phone_column`; the columns are {}",
+                    names.join(", ")
+                )),
             };
             self.diagnostics.push(diagnostic);
             return None;
@@ -320,12 +371,21 @@ impl<'a> Planner<'a> {
         if reason == Reason::MalformedRow {
             return;
         }
-        let detail = message.detail.clone().unwrap_or_else(|| reason.as_str().to_owned());
+        let detail = message
+            .detail
+            .clone()
+            .unwrap_or_else(|| reason.as_str().to_owned());
         let line = message.line.unwrap_or(0) as usize;
-        let key = if reason == Reason::Duplicate { "duplicates" } else { "invalid_rows" };
+        let key = if reason == Reason::Duplicate {
+            "duplicates"
+        } else {
+            "invalid_rows"
+        };
         let diagnostic = Diagnostic::error(&source.csv, format!("row {}: {detail}", message.row))
             .at_line(line, None)
-            .with_hint(format!("fix the row, or set `{key}: skip` under `audience` to leave such rows out"));
+            .with_hint(format!(
+                "fix the row, or set `{key}: skip` under `audience` to leave such rows out"
+            ));
         self.row_problem(diagnostic, policy);
     }
 
@@ -340,7 +400,11 @@ impl<'a> Planner<'a> {
         }
     }
 
-    fn emit(&mut self, message: &PlannedMessage, sink: &mut dyn FnMut(&PlannedMessage) -> io::Result<()>) -> io::Result<()> {
+    fn emit(
+        &mut self,
+        message: &PlannedMessage,
+        sink: &mut dyn FnMut(&PlannedMessage) -> io::Result<()>,
+    ) -> io::Result<()> {
         self.summary.add(message);
         sink(message)
     }
@@ -361,8 +425,14 @@ impl<'a> Planner<'a> {
     }
 
     fn hash_file(&mut self, role: &str, path: &Path) {
-        let digest = std::fs::read(path).map(|bytes| hex::encode(Sha256::digest(bytes))).unwrap_or_default();
-        self.inputs.push(InputHash { role: role.to_owned(), path: path.to_path_buf(), sha256: digest });
+        let digest = std::fs::read(path)
+            .map(|bytes| hex::encode(Sha256::digest(bytes)))
+            .unwrap_or_default();
+        self.inputs.push(InputHash {
+            role: role.to_owned(),
+            path: path.to_path_buf(),
+            sha256: digest,
+        });
     }
 
     fn finish_with(mut self, diagnostic: Diagnostic) -> Outcome {
@@ -377,11 +447,17 @@ impl<'a> Planner<'a> {
                 Audience::Recipients(source) => source.csv.clone(),
                 _ => self.campaign.path.clone(),
             };
-            self.diagnostics
-                .push(Diagnostic::warning(file, format!("{hidden} more row problems are not shown: see `plan --json`")));
+            self.diagnostics.push(Diagnostic::warning(
+                file,
+                format!("{hidden} more row problems are not shown: see `plan --json`"),
+            ));
         }
         self.summary.finish(&self.diagnostics);
-        Outcome { summary: self.summary, diagnostics: self.diagnostics, inputs: self.inputs }
+        Outcome {
+            summary: self.summary,
+            diagnostics: self.diagnostics,
+            inputs: self.inputs,
+        }
     }
 }
 
@@ -410,12 +486,19 @@ struct RowPlanner<'a> {
 impl RowPlanner<'_> {
     fn plan(&mut self, row: u64, record: &Record) -> PlannedMessage {
         let mut message = blank(row, Some(record.line));
-        let field = |index: Option<usize>| index.map(|index| record.get(index).trim()).filter(|value| !value.is_empty());
+        let field = |index: Option<usize>| {
+            index
+                .map(|index| record.get(index).trim())
+                .filter(|value| !value.is_empty())
+        };
         let phone_text = field(self.columns.phone);
         let chat_text = field(self.columns.chat_id);
 
         let identity = match (phone_text, chat_text) {
-            (Some(_), Some(_)) => Err((Reason::PhoneAndChatId, "has both a phone number and a chat id: keep one".to_owned())),
+            (Some(_), Some(_)) => Err((
+                Reason::PhoneAndChatId,
+                "has both a phone number and a chat id: keep one".to_owned(),
+            )),
             (None, None) => Err((Reason::MissingTarget, "has no phone number".to_owned())),
             (Some(text), None) => self.phone_identity(text, row),
             (None, Some(text)) => self.chat_identity(text, row),
@@ -426,7 +509,9 @@ impl RowPlanner<'_> {
         };
 
         message.local_id = Some(match &target {
-            Target::Phone(phone) => local_id(&self.campaign.name, RecipientKey::Phone(phone.digits())),
+            Target::Phone(phone) => {
+                local_id(&self.campaign.name, RecipientKey::Phone(phone.digits()))
+            }
             Target::Chat(id) => local_id(&self.campaign.name, RecipientKey::Chat(*id)),
             _ => String::new(),
         });
@@ -452,19 +537,28 @@ impl RowPlanner<'_> {
         self.render(message, record)
     }
 
-    fn phone_identity(&mut self, text: &str, row: u64) -> Result<(Target, Option<u64>), (Reason, String)> {
+    fn phone_identity(
+        &mut self,
+        text: &str,
+        row: u64,
+    ) -> Result<(Target, Option<u64>), (Reason, String)> {
         let phone = Phone::parse(text, self.source.default_region)
             .map_err(|error| (Reason::InvalidPhone, format!("phone `{text}`: {error}")))?;
         let first = first_row(&mut self.phone_rows, phone.as_u64(), row);
         Ok((Target::Phone(phone), first))
     }
 
-    fn chat_identity(&mut self, text: &str, row: u64) -> Result<(Target, Option<u64>), (Reason, String)> {
-        let id: u64 = text
-            .parse()
-            .ok()
-            .filter(|id| *id > 0)
-            .ok_or_else(|| (Reason::InvalidChatId, format!("chat id `{text}` is not a positive whole number")))?;
+    fn chat_identity(
+        &mut self,
+        text: &str,
+        row: u64,
+    ) -> Result<(Target, Option<u64>), (Reason, String)> {
+        let id: u64 = text.parse().ok().filter(|id| *id > 0).ok_or_else(|| {
+            (
+                Reason::InvalidChatId,
+                format!("chat id `{text}` is not a positive whole number"),
+            )
+        })?;
         let first = first_row(&mut self.chat_rows, id, row);
         Ok((Target::Chat(id), first))
     }
@@ -477,7 +571,9 @@ impl RowPlanner<'_> {
                 .or_insert_with(|| jiff::tz::TimeZone::get(name).is_ok());
             return match valid {
                 true => Ok(vec![name.to_owned()]),
-                false => Err(format!("time zone `{name}` is not an IANA zone name such as `America/Chicago`")),
+                false => Err(format!(
+                    "time zone `{name}` is not an IANA zone name such as `America/Chicago`"
+                )),
             };
         }
         let zones = match target {
@@ -491,15 +587,27 @@ impl RowPlanner<'_> {
         let Some(template) = self.template else {
             return message;
         };
-        let values = RowValues { row: message.row, headers: &self.headers, fields: &record.fields };
+        let values = RowValues {
+            row: message.row,
+            headers: &self.headers,
+            fields: &record.fields,
+        };
         match template.render(Some(values)) {
             Ok(text) => with_text(message, text, self.campaign.message.max_segments),
-            Err(error) => invalid(message, Reason::RenderFailed, format!("the template failed for this row: {error}")),
+            Err(error) => invalid(
+                message,
+                Reason::RenderFailed,
+                format!("the template failed for this row: {error}"),
+            ),
         }
     }
 
     fn malformed(&self, row: u64, line: u64, error: &CsvError) -> PlannedMessage {
-        invalid(blank(row, Some(line)), Reason::MalformedRow, error.to_string())
+        invalid(
+            blank(row, Some(line)),
+            Reason::MalformedRow,
+            error.to_string(),
+        )
     }
 }
 
@@ -521,7 +629,10 @@ fn with_text(mut message: PlannedMessage, text: String, max_segments: u32) -> Pl
     message.segments = Some(counted.segments);
     message.text = Some(text);
     if counted.segments > max_segments {
-        let detail = format!("{} segments, above `max_segments: {max_segments}`", counted.segments);
+        let detail = format!(
+            "{} segments, above `max_segments: {max_segments}`",
+            counted.segments
+        );
         return invalid(message, Reason::TooManySegments, detail);
     }
     message

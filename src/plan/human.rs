@@ -6,9 +6,9 @@
 
 use std::io::{self, Write};
 
-use super::json::{MessageRecord, PlanHeader};
-use super::summary::{human_duration, Summary};
 use super::Status;
+use super::json::{MessageRecord, PlanHeader};
+use super::summary::{Summary, human_duration};
 use crate::style::Style;
 
 /// Audiences up to this size are listed row by row.
@@ -51,7 +51,13 @@ impl HumanPlan {
     }
 
     /// Prints the header, the rows (all or a sample), the first message in full, the summary.
-    pub fn print(&self, out: &mut dyn Write, header: &PlanHeader, summary: &Summary, style: Style) -> io::Result<()> {
+    pub fn print(
+        &self,
+        out: &mut dyn Write,
+        header: &PlanHeader,
+        summary: &Summary,
+        style: Style,
+    ) -> io::Result<()> {
         writeln!(
             out,
             "{} `{}` ({}), {}",
@@ -66,14 +72,29 @@ impl HumanPlan {
         writeln!(out)?;
 
         if self.total <= LIST_ALL_UP_TO {
-            self.rows.iter().try_for_each(|record| row_line(out, record, style))?;
+            self.rows
+                .iter()
+                .try_for_each(|record| row_line(out, record, style))?;
         } else {
-            writeln!(out, "{} of {} messages to send:", self.sends.len(), summary.to_send)?;
-            self.sends.iter().try_for_each(|record| row_line(out, record, style))?;
+            writeln!(
+                out,
+                "{} of {} messages to send:",
+                self.sends.len(),
+                summary.to_send
+            )?;
+            self.sends
+                .iter()
+                .try_for_each(|record| row_line(out, record, style))?;
             if !self.problems.is_empty() {
                 let problems = summary.skipped + summary.invalid;
-                writeln!(out, "\n{} of {problems} skipped or invalid rows:", self.problems.len())?;
-                self.problems.iter().try_for_each(|record| row_line(out, record, style))?;
+                writeln!(
+                    out,
+                    "\n{} of {problems} skipped or invalid rows:",
+                    self.problems.len()
+                )?;
+                self.problems
+                    .iter()
+                    .try_for_each(|record| row_line(out, record, style))?;
             }
         }
 
@@ -90,9 +111,18 @@ fn row_line(out: &mut dyn Write, record: &MessageRecord, style: Style) -> io::Re
     match record.status {
         Status::Send => {
             let encoding = record.encoding.map_or_else(String::new, |e| e.to_string());
-            let segments = record.segments.map_or_else(|| "?".to_owned(), |n| n.to_string());
-            let text = record.text.as_deref().map_or_else(|| "(Heymarket template)".to_owned(), preview);
-            writeln!(out, "  {} {row:<9} {target:<18} {segments:>2} seg {encoding:<4}  {text}", style.green("+"))
+            let segments = record
+                .segments
+                .map_or_else(|| "?".to_owned(), |n| n.to_string());
+            let text = record
+                .text
+                .as_deref()
+                .map_or_else(|| "(Heymarket template)".to_owned(), preview);
+            writeln!(
+                out,
+                "  {} {row:<9} {target:<18} {segments:>2} seg {encoding:<4}  {text}",
+                style.green("+")
+            )
         }
         Status::Skip | Status::Invalid => {
             let (mark, word) = match record.status {
@@ -100,8 +130,15 @@ fn row_line(out: &mut dyn Write, record: &MessageRecord, style: Style) -> io::Re
                 _ => (style.red("!"), "invalid"),
             };
             let reason = record.reason.map_or("", |reason| reason.as_str());
-            let detail = record.detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default();
-            writeln!(out, "  {mark} {row:<9} {target:<18} {word} {reason}{detail}")
+            let detail = record
+                .detail
+                .as_deref()
+                .map(|d| format!(": {d}"))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "  {mark} {row:<9} {target:<18} {word} {reason}{detail}"
+            )
         }
     }
 }
@@ -110,7 +147,12 @@ fn first_message(out: &mut dyn Write, record: &MessageRecord) -> io::Result<()> 
     let Some(text) = &record.text else {
         return Ok(());
     };
-    writeln!(out, "\nFirst message in full (row {}, {}):", record.row, record.masked_target())?;
+    writeln!(
+        out,
+        "\nFirst message in full (row {}, {}):",
+        record.row,
+        record.masked_target()
+    )?;
     for line in text.lines() {
         writeln!(out, "  │ {line}")?;
     }
@@ -121,7 +163,10 @@ fn first_message(out: &mut dyn Write, record: &MessageRecord) -> io::Result<()> 
 fn preview(text: &str) -> String {
     let flat = text.replace(['\n', '\r'], " ");
     match flat.chars().count() > PREVIEW_CHARS {
-        true => format!("{}…", flat.chars().take(PREVIEW_CHARS - 1).collect::<String>()),
+        true => format!(
+            "{}…",
+            flat.chars().take(PREVIEW_CHARS - 1).collect::<String>()
+        ),
         false => flat,
     }
 }
@@ -129,36 +174,88 @@ fn preview(text: &str) -> String {
 fn print_summary(out: &mut dyn Write, summary: &Summary, style: Style) -> io::Result<()> {
     writeln!(out, "\n{}", style.bold("Summary"))?;
     let encodings = format!("{} GSM-7, {} UCS-2", summary.gsm7, summary.ucs2);
-    let segments = summary.segments.map_or_else(|| "segments unknown (Heymarket template)".to_owned(), |n| format!("{n} segments"));
-    writeln!(out, "  to send    {} ({encodings}), {segments}", summary.to_send)?;
-    writeln!(out, "  skipped    {}{}", summary.skipped, reasons(summary, &["duplicate", "suppressed"]))?;
-    writeln!(out, "  invalid    {}{}", summary.invalid, reasons(summary, &[]))?;
+    let segments = summary.segments.map_or_else(
+        || "segments unknown (Heymarket template)".to_owned(),
+        |n| format!("{n} segments"),
+    );
+    writeln!(
+        out,
+        "  to send    {} ({encodings}), {segments}",
+        summary.to_send
+    )?;
+    writeln!(
+        out,
+        "  skipped    {}{}",
+        summary.skipped,
+        reasons(summary, &["duplicate", "suppressed"])
+    )?;
+    writeln!(
+        out,
+        "  invalid    {}{}",
+        summary.invalid,
+        reasons(summary, &[])
+    )?;
     match (summary.estimated_cost, summary.cost_per_segment) {
-        (Some(cost), Some(price)) => writeln!(out, "  cost       about ${cost:.2} at ${price} a segment")?,
-        _ => writeln!(out, "  cost       not estimated (set `send.cost_per_segment`)")?,
+        (Some(cost), Some(price)) => {
+            writeln!(out, "  cost       about ${cost:.2} at ${price} a segment")?
+        }
+        _ => writeln!(
+            out,
+            "  cost       not estimated (set `send.cost_per_segment`)"
+        )?,
     }
     if summary.audience == "list" {
-        writeln!(out, "             a list broadcast is one request; Heymarket sends one message to each member")?;
+        writeln!(
+            out,
+            "             a list broadcast is one request; Heymarket sends one message to each member"
+        )?;
     }
 
     if summary.window == "always" {
-        writeln!(out, "  window     {}", style.yellow("none: messages may arrive at any hour"))?;
+        writeln!(
+            out,
+            "  window     {}",
+            style.yellow("none: messages may arrive at any hour")
+        )?;
     } else {
-        writeln!(out, "  window     {} in each recipient's time zone", summary.window)?;
+        writeln!(
+            out,
+            "  window     {} in each recipient's time zone",
+            summary.window
+        )?;
     }
     for (zones, count) in &summary.zones {
         writeln!(out, "               {zones:<34} {count}")?;
     }
-    writeln!(out, "  duration   about {} at {}", human_duration(summary.estimated_seconds), summary.rate)?;
+    writeln!(
+        out,
+        "  duration   about {} at {}",
+        human_duration(summary.estimated_seconds),
+        summary.rate
+    )?;
 
     for found in &summary.ucs2_characters {
-        let fix = found.suggestion.as_deref().map(|s| format!(": use `{s}` instead")).unwrap_or_default();
+        let fix = found
+            .suggestion
+            .as_deref()
+            .map(|s| format!(": use `{s}` instead"))
+            .unwrap_or_default();
         let messages = plural(found.messages, "message");
-        writeln!(out, "  UCS-2      `{}` {} in {messages}{fix}", found.character, found.code_point)?;
+        writeln!(
+            out,
+            "  UCS-2      `{}` {} in {messages}{fix}",
+            found.character, found.code_point
+        )?;
     }
     if summary.without_opt_out > 0 {
         let messages = plural(summary.without_opt_out, "message");
-        writeln!(out, "  opt-out    {}", style.yellow(&format!("{messages} without an opt-out instruction (\"Reply STOP to opt out\")")))?;
+        writeln!(
+            out,
+            "  opt-out    {}",
+            style.yellow(&format!(
+                "{messages} without an opt-out instruction (\"Reply STOP to opt out\")"
+            ))
+        )?;
     }
 
     writeln!(

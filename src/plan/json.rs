@@ -52,7 +52,12 @@ impl MessageRecord {
             Target::Phone(phone) => (Some(phone.digits().to_owned()), None, None, None),
             Target::Chat(id) => (None, Some(*id), None, None),
             Target::List(id) => (None, None, Some(*id), None),
-            Target::Group(phones) => (None, None, None, Some(phones.iter().map(|p| p.digits().to_owned()).collect())),
+            Target::Group(phones) => (
+                None,
+                None,
+                None,
+                Some(phones.iter().map(|p| p.digits().to_owned()).collect()),
+            ),
             Target::None => (None, None, None, None),
         };
         Self {
@@ -77,7 +82,8 @@ impl MessageRecord {
     /// Who the message is for, masked for output that may be shared.
     pub fn masked_target(&self) -> String {
         if let Some(digits) = &self.phone_number {
-            return Phone::from_e164_digits(digits).map_or_else(|| "(invalid)".to_owned(), |phone| phone.masked());
+            return Phone::from_e164_digits(digits)
+                .map_or_else(|| "(invalid)".to_owned(), |phone| phone.masked());
         }
         match (self.chat_id, self.list_id, &self.targets) {
             (Some(id), _, _) => format!("chat {id}"),
@@ -157,7 +163,8 @@ impl<W: Write> JsonWriter<W> {
         self.out.write_all(b"\n],\"summary\":")?;
         serde_json::to_writer(&mut self.out, summary)?;
         self.out.write_all(b",\"diagnostics\":")?;
-        let records: Vec<DiagnosticRecord> = diagnostics.iter().map(DiagnosticRecord::from).collect();
+        let records: Vec<DiagnosticRecord> =
+            diagnostics.iter().map(DiagnosticRecord::from).collect();
         serde_json::to_writer(&mut self.out, &records)?;
         self.out.write_all(b"}\n")?;
         self.out.flush()?;

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::recipients::phone::Phone;
 use crate::render::segments::Encoding;
 
-pub use build::{build, Options, Outcome};
+pub use build::{Options, Outcome, build};
 pub use summary::Summary;
 
 /// What `apply` will do with a row.

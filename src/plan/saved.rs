@@ -13,7 +13,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::build::InputHash;
-use super::json::{MessageRecord, PlanHeader, FORMAT_VERSION};
+use super::json::{FORMAT_VERSION, MessageRecord, PlanHeader};
 use super::summary::Summary;
 
 /// What a saved plan's first line says it is.
@@ -53,7 +53,11 @@ pub enum PlanFileError {
         source: io::Error,
     },
     #[error("`{path}` is not a campaign plan (line {line}: {reason})")]
-    Malformed { path: String, line: usize, reason: String },
+    Malformed {
+        path: String,
+        line: usize,
+        reason: String,
+    },
     #[error("the plan `{path}` is incomplete: it has no trailer (was `plan --out` interrupted?)")]
     Truncated { path: String },
 }
@@ -68,7 +72,11 @@ impl PlanWriter {
     /// Creates `path` (mode 0600) and writes the header line.
     pub fn create(path: &Path, header: &PlanHeader) -> io::Result<Self> {
         let mut out = BufWriter::new(crate::private::create_file(path)?);
-        let saved = SavedHeader { kind: KIND.to_owned(), format_version: FORMAT_VERSION, plan: header.clone() };
+        let saved = SavedHeader {
+            kind: KIND.to_owned(),
+            format_version: FORMAT_VERSION,
+            plan: header.clone(),
+        };
         serde_json::to_writer(&mut out, &saved)?;
         out.write_all(b"\n")?;
         Ok(Self { out })
@@ -80,9 +88,15 @@ impl PlanWriter {
 
     /// Writes the trailer and flushes the file to disk.
     pub fn finish(mut self, summary: &Summary, inputs: &[InputHash]) -> io::Result<()> {
-        let trailer = SavedTrailer { summary: summary.clone(), inputs: inputs.to_vec() };
+        let trailer = SavedTrailer {
+            summary: summary.clone(),
+            inputs: inputs.to_vec(),
+        };
         write_line(&mut self.out, &Line::Trailer(trailer))?;
-        let file = self.out.into_inner().map_err(io::IntoInnerError::into_error)?;
+        let file = self
+            .out
+            .into_inner()
+            .map_err(io::IntoInnerError::into_error)?;
         file.sync_all()
     }
 }
@@ -101,21 +115,41 @@ pub struct SavedPlan {
 }
 
 /// Reads the plan at `path`, calling `each` for every message instead of keeping them.
-pub fn read(path: &Path, each: &mut dyn FnMut(MessageRecord)) -> Result<(SavedHeader, SavedTrailer), PlanFileError> {
+pub fn read(
+    path: &Path,
+    each: &mut dyn FnMut(MessageRecord),
+) -> Result<(SavedHeader, SavedTrailer), PlanFileError> {
     let shown = path.display().to_string();
-    let io_error = |source| PlanFileError::Io { path: shown.clone(), source };
-    let malformed = |line: usize, reason: String| PlanFileError::Malformed { path: shown.clone(), line, reason };
+    let io_error = |source| PlanFileError::Io {
+        path: shown.clone(),
+        source,
+    };
+    let malformed = |line: usize, reason: String| PlanFileError::Malformed {
+        path: shown.clone(),
+        line,
+        reason,
+    };
 
     let mut lines = BufReader::new(File::open(path).map_err(io_error)?).lines();
-    let first = lines.next().transpose().map_err(io_error)?.unwrap_or_default();
-    let header: SavedHeader = serde_json::from_str(&first).map_err(|error| malformed(1, error.to_string()))?;
+    let first = lines
+        .next()
+        .transpose()
+        .map_err(io_error)?
+        .unwrap_or_default();
+    let header: SavedHeader =
+        serde_json::from_str(&first).map_err(|error| malformed(1, error.to_string()))?;
     if header.kind != KIND || header.format_version != FORMAT_VERSION {
-        return Err(malformed(1, format!("kind `{}` version {}", header.kind, header.format_version)));
+        return Err(malformed(
+            1,
+            format!("kind `{}` version {}", header.kind, header.format_version),
+        ));
     }
 
     for (index, line) in lines.enumerate() {
         let line = line.map_err(io_error)?;
-        match serde_json::from_str::<Line>(&line).map_err(|error| malformed(index + 2, error.to_string()))? {
+        match serde_json::from_str::<Line>(&line)
+            .map_err(|error| malformed(index + 2, error.to_string()))?
+        {
             Line::Message(record) => each(record),
             Line::Trailer(trailer) => return Ok((header, trailer)),
         }

@@ -66,7 +66,9 @@ pub fn zones_label(zones: &[String]) -> String {
     match zones {
         [] => "none".to_owned(),
         [one] => one.clone(),
-        many if many.len() == crate::recipients::timezone::US_ZONES.len() => "all US zones (zone unknown)".to_owned(),
+        many if many.len() == crate::recipients::timezone::US_ZONES.len() => {
+            "all US zones (zone unknown)".to_owned()
+        }
         many => many.join(" + "),
     }
 }
@@ -80,7 +82,9 @@ impl Summary {
         };
         let window = match campaign.send.window {
             Window::Always => "always".to_owned(),
-            Window::Between { start, end } => format!("{}-{}", start.strftime("%H:%M"), end.strftime("%H:%M")),
+            Window::Between { start, end } => {
+                format!("{}-{}", start.strftime("%H:%M"), end.strftime("%H:%M"))
+            }
         };
         Self {
             campaign: campaign.name.clone(),
@@ -104,7 +108,10 @@ impl Summary {
             Status::Invalid => self.invalid += 1,
         }
         if let Some(reason) = message.reason {
-            *self.by_reason.entry(reason.as_str().to_owned()).or_default() += 1;
+            *self
+                .by_reason
+                .entry(reason.as_str().to_owned())
+                .or_default() += 1;
         }
     }
 
@@ -134,7 +141,11 @@ impl Summary {
     fn count_ucs2_characters(&mut self, text: &str) {
         for found in segments::count(text).non_gsm {
             let character = found.ch.to_string();
-            match self.ucs2_characters.iter_mut().find(|known| known.character == character) {
+            match self
+                .ucs2_characters
+                .iter_mut()
+                .find(|known| known.character == character)
+            {
                 Some(known) => known.messages += 1,
                 None => self.ucs2_characters.push(Ucs2Character {
                     code_point: format!("U+{:04X}", u32::from(found.ch)),
@@ -151,7 +162,9 @@ impl Summary {
         self.errors = diagnostics.iter().filter(|d| d.is_error()).count() as u64;
         self.warnings = diagnostics.len() as u64 - self.errors;
         self.estimated_cost = match (self.segments, self.cost_per_segment) {
-            (Some(segments), Some(price)) => Some((segments as f64 * price * 100.0).round() / 100.0),
+            (Some(segments), Some(price)) => {
+                Some((segments as f64 * price * 100.0).round() / 100.0)
+            }
             _ => None,
         };
         self.estimated_seconds = if self.per_minute > 0.0 {

@@ -226,7 +226,7 @@ impl Object for Context {
                 return self
                     .row
                     .as_ref()
-                    .map(|row| Value::from_object(Columns(Arc::clone(self), row.row)));
+                    .map(|_| Value::from_object(Columns(Arc::clone(self))));
             }
             _ => {}
         }
@@ -255,7 +255,7 @@ impl Object for Context {
 
 /// `columns["First Name"]`: every CSV column, including names that are not identifiers.
 #[derive(Debug)]
-struct Columns(Arc<Context>, u64);
+struct Columns(Arc<Context>);
 
 impl Object for Columns {
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {

@@ -40,7 +40,14 @@ pub struct ResultRow {
 impl ResultRow {
     /// Joins what the plan decided for a row with what the journal says happened to it.
     pub fn new(record: &MessageRecord, entry: Option<&Entry>) -> Self {
-        let status = match (record.status, record.reason, entry.map(|entry| entry.status)) {
+        // A skipped duplicate shares its local_id with the row that is sent: only a row that
+        // is sent owns the journal entry.
+        let entry = entry.filter(|_| record.status == Status::Send);
+        let status = match (
+            record.status,
+            record.reason,
+            entry.map(|entry| entry.status),
+        ) {
             (Status::Skip, Some(Reason::Duplicate), _) => "skipped_duplicate",
             (Status::Skip, _, _) => "skipped_suppressed",
             (Status::Invalid, _, _) => "invalid",
@@ -49,7 +56,10 @@ impl ResultRow {
         };
         let error = match record.status {
             Status::Send => entry.and_then(|entry| entry.error.clone()),
-            _ => record.detail.clone().or_else(|| record.reason.map(|reason| reason.as_str().to_owned())),
+            _ => record
+                .detail
+                .clone()
+                .or_else(|| record.reason.map(|reason| reason.as_str().to_owned())),
         };
         Self {
             row: record.row,
@@ -110,7 +120,8 @@ impl ReportWriter {
     /// Creates `dir` (mode 0700) and its files (mode 0600).
     pub fn create(dir: &Path, campaign: &str) -> io::Result<Self> {
         crate::private::create_dir_all(dir)?;
-        let mut csv = csv::Writer::from_writer(crate::private::create_file(&dir.join("results.csv"))?);
+        let mut csv =
+            csv::Writer::from_writer(crate::private::create_file(&dir.join("results.csv"))?);
         csv.write_record(CSV_HEADER)?;
         let mut json = BufWriter::new(crate::private::create_file(&dir.join("results.json"))?);
         json.write_all(b"[")?;
@@ -143,7 +154,8 @@ impl ReportWriter {
             defuse(&self.campaign),
         ])?;
 
-        self.json.write_all(if self.rows == 0 { b"\n" } else { b",\n" })?;
+        self.json
+            .write_all(if self.rows == 0 { b"\n" } else { b",\n" })?;
         serde_json::to_writer(&mut self.json, row)?;
         self.rows += 1;
         *self.by_status.entry(row.status.clone()).or_default() += 1;
@@ -166,8 +178,13 @@ impl ReportWriter {
 }
 
 /// The Markdown summary of a run, for `$GITHUB_STEP_SUMMARY`.
-pub fn summary_markdown(campaign: &str, headline: &str, by_status: &BTreeMap<String, u64>) -> String {
-    let mut out = format!("### Campaign `{campaign}`: {headline}\n\n| Status | Recipients |\n|---|---:|\n");
+pub fn summary_markdown(
+    campaign: &str,
+    headline: &str,
+    by_status: &BTreeMap<String, u64>,
+) -> String {
+    let mut out =
+        format!("### Campaign `{campaign}`: {headline}\n\n| Status | Recipients |\n|---|---:|\n");
     for (status, count) in by_status {
         let _ = writeln!(out, "| {status} | {count} |");
     }

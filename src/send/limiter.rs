@@ -143,7 +143,10 @@ mod tests {
     #[test]
     fn no_minute_can_hold_one_more_than_the_rate() {
         for per_minute in [1.0, 60.0, 400.0, 500.0, 3_000.0] {
-            assert!(most_in(per_minute, Duration::from_secs(60)) <= per_minute as u128, "{per_minute}");
+            assert!(
+                most_in(per_minute, Duration::from_secs(60)) <= per_minute as u128,
+                "{per_minute}"
+            );
         }
     }
 

@@ -4,8 +4,8 @@
 //! (as warnings, on stderr). Labels are masked numbers; nothing here ever sees a secret.
 
 use std::io::{IsTerminal, Write};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -79,8 +79,10 @@ impl Progress {
 
 fn bar(total: u64) -> ProgressBar {
     let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-    let style = ProgressStyle::with_template("{spinner} {bar:30} {pos}/{len} {per_sec:>8} eta {eta:>4}  {msg}")
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    let style = ProgressStyle::with_template(
+        "{spinner} {bar:30} {pos}/{len} {per_sec:>8} eta {eta:>4}  {msg}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
     bar.set_style(style);
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
@@ -89,10 +91,16 @@ fn bar(total: u64) -> ProgressBar {
 /// A line for a message that needs attention, or `None`.
 fn attention(event: &Event) -> Option<String> {
     match event {
-        Event::Failed { row, label, error, .. } => Some(format!("row {row} ({label}) failed: {error}")),
-        Event::Unknown { row, label, reason, .. } => Some(format!("row {row} ({label}) outcome unknown: {reason}")),
+        Event::Failed {
+            row, label, error, ..
+        } => Some(format!("row {row} ({label}) failed: {error}")),
+        Event::Unknown {
+            row, label, reason, ..
+        } => Some(format!("row {row} ({label}) outcome unknown: {reason}")),
         Event::Halted { detail, .. } => Some(format!("halted: {detail}")),
-        Event::Waiting { until, deferred } => Some(format!("waiting until {until} for {deferred} recipients outside their send window")),
+        Event::Waiting { until, deferred } => Some(format!(
+            "waiting until {until} for {deferred} recipients outside their send window"
+        )),
         _ => None,
     }
 }
@@ -107,7 +115,13 @@ impl EventSink for Progress {
                 }
             }
             Mode::Bar(bar) => {
-                if matches!(event, Event::Sent { .. } | Event::Skipped { .. } | Event::Failed { .. } | Event::Unknown { .. }) {
+                if matches!(
+                    event,
+                    Event::Sent { .. }
+                        | Event::Skipped { .. }
+                        | Event::Failed { .. }
+                        | Event::Unknown { .. }
+                ) {
                     bar.inc(1);
                     bar.set_message(self.counts());
                 }
