@@ -221,6 +221,25 @@ async fn malformed_sends_are_400_naming_the_field() {
 }
 
 #[tokio::test]
+async fn a_body_without_a_json_content_type_is_400() {
+    let harness = Harness::default().await;
+    let url = format!("{}/v1/message/send", harness.sandbox.base_url());
+
+    let response = harness
+        .client
+        .post(url)
+        .header("Authorization", harness.bearer(0))
+        .body(send_body(json!({})).to_string())
+        .send()
+        .await
+        .expect("answer");
+
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["field"], "content-type");
+}
+
+#[tokio::test]
 async fn not_allowed_sends_are_403_with_the_reason() {
     let harness = Harness::default().await;
     let group = json!(["15105550101", "15105550102"]);
@@ -413,6 +432,10 @@ async fn drop_after_records_and_logs_then_resets_the_connection() {
     assert_eq!(logged, harness.sandbox.messages());
     assert_eq!(logged.len(), 1);
     assert_eq!(logged[0].local_id.as_deref(), Some("ambiguous"));
+    let history = harness
+        .get("/v1/messages?phoneNumber=15105550101&inboxID=42")
+        .await;
+    assert_eq!(history.body[0]["local_id"], "ambiguous", "the way to resolve it");
 }
 
 #[tokio::test]

@@ -20,7 +20,7 @@ pub struct SandboxArgs {
     /// Port to listen on (always on 127.0.0.1)
     #[arg(long, default_value_t = 4010)]
     pub port: u16,
-    /// Fixtures YAML (team, inboxes, contacts, lists, templates, conversations) [default: built-in, as sandbox/fixtures.yaml]
+    /// Fixtures YAML: team, inboxes, contacts, lists, templates, chats [default: built-in]
     #[arg(long, value_name = "FILE")]
     pub fixtures: Option<PathBuf>,
     /// Append every accepted message to this JSONL file (created 0600; an existing log is resumed)

@@ -55,6 +55,14 @@ impl ApiError {
         }
     }
 
+    /// The request field at fault, for refusals that name one.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            ApiError::BadData { field, .. } | ApiError::Denied { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
     /// The HTTP status this refusal is sent with.
     pub fn status(&self) -> StatusCode {
         match self {
@@ -70,19 +78,19 @@ impl ApiError {
     }
 
     fn body(&self) -> ErrorBody {
-        let (code, field) = match self {
-            ApiError::BadData { field, .. } => ("bad_data", Some(field.clone())),
-            ApiError::Unauthorized { .. } => ("unauthorized", None),
-            ApiError::Denied { field, .. } => ("denied", Some(field.clone())),
-            ApiError::NotFound { .. } => ("not_found", None),
-            ApiError::MethodNotAllowed => ("method_not_allowed", None),
-            ApiError::RateLimited { .. } => ("rate_limited", None),
-            ApiError::ServerError { .. } => ("server_error", None),
-            ApiError::Unavailable => ("unavailable", None),
+        let code = match self {
+            ApiError::BadData { .. } => "bad_data",
+            ApiError::Unauthorized { .. } => "unauthorized",
+            ApiError::Denied { .. } => "denied",
+            ApiError::NotFound { .. } => "not_found",
+            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::ServerError { .. } => "server_error",
+            ApiError::Unavailable => "unavailable",
         };
         ErrorBody {
             error: code.to_owned(),
-            field,
+            field: self.field().map(str::to_owned),
             message: self.to_string(),
         }
     }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, Request, State};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -73,8 +73,12 @@ async fn gate(State(shared): State<Arc<Shared>>, mut request: Request, next: Nex
 async fn send(
     State(shared): State<Arc<Shared>>,
     Extension(RequestId(request_id)): Extension<RequestId>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    if let Err(refusal) = require_json(&headers) {
+        return refusal.into_response();
+    }
     let fate = shared.draw_fate();
     if !fate.delay.is_zero() {
         tokio::time::sleep(fate.delay).await;
@@ -129,8 +133,10 @@ async fn team(State(shared): State<Arc<Shared>>) -> Json<Team> {
 
 async fn contact_status(
     State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<ContactStatus>, ApiError> {
+    require_json(&headers)?;
     let phone = parse_contact_status(&body)?;
     Ok(Json(ContactStatus {
         id: phone.parse().ok(),
@@ -222,6 +228,22 @@ async fn not_found() -> ApiError {
 
 async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
+}
+
+/// A JSON body must say so: a client that forgets the header is told, not guessed at.
+fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    let media_type = content_type.split(';').next().unwrap_or_default().trim();
+    if media_type.eq_ignore_ascii_case("application/json") {
+        return Ok(());
+    }
+    Err(ApiError::bad_data(
+        "content-type",
+        "the body must be sent as `Content-Type: application/json`",
+    ))
 }
 
 fn reset() -> Response {
