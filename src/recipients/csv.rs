@@ -78,6 +78,8 @@ pub enum CsvError {
         line: u64,
         expected: usize,
         found: usize,
+        /// The delimiter in use, named in the hint.
+        delimiter: u8,
     },
     #[error("field {field} is not valid UTF-8")]
     Utf8 { line: u64, field: usize },
@@ -165,6 +167,7 @@ impl CsvReader {
                 line,
                 expected,
                 found,
+                delimiter: self.delimiter,
             });
         }
 
@@ -303,9 +306,15 @@ impl CsvError {
             CsvError::EmptyHeader { .. } => "give every column a name in the first line",
             CsvError::DuplicateHeader { .. } => "rename one of the two columns",
             CsvError::Ragged {
-                expected, found, ..
+                expected,
+                found,
+                delimiter,
+                ..
             } if found > expected => {
-                "quote fields that contain the delimiter, e.g. `\"Smith, Jr.\"`"
+                return Some(format!(
+                    "quote fields that contain the delimiter {}",
+                    delimiter_name(*delimiter)
+                ));
             }
             CsvError::Ragged { .. } => "give every row one value (possibly empty) per column",
             CsvError::Utf8 { .. } => "save the file as UTF-8 (in Excel: \"CSV UTF-8\")",
@@ -363,6 +372,14 @@ impl Read for Tracked {
             self.last = Some(buf[read - 1]);
         }
         Ok(read)
+    }
+}
+
+/// The delimiter as a hint shows it: `,` in backticks, or the word tab.
+fn delimiter_name(delimiter: u8) -> String {
+    match delimiter {
+        b'\t' => "(a tab)".to_owned(),
+        other => format!("`{}`", char::from(other)),
     }
 }
 

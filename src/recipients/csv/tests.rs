@@ -163,15 +163,14 @@ fn errors_become_located_diagnostics_with_hints() {
         line: 7,
         expected: 3,
         found: 4,
+        delimiter: b',',
     };
     let diagnostic = ragged.to_diagnostic(Path::new("people.csv"));
     assert_eq!(diagnostic.location(), "people.csv:7:1");
     assert_eq!(diagnostic.message, "row has 4 fields but the header has 3");
-    assert!(
-        diagnostic
-            .hint
-            .as_deref()
-            .is_some_and(|h| h.contains("quote fields"))
+    assert_eq!(
+        diagnostic.hint.as_deref(),
+        Some("quote fields that contain the delimiter `,`")
     );
     assert_eq!(diagnostic.source_line, None);
 
