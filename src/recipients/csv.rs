@@ -20,6 +20,9 @@ use crate::diagnostic::Diagnostic;
 /// The delimiters detected from the header line, in order of preference on a tie.
 const CANDIDATE_DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
 
+/// Bytes the parser reads at a time: large enough that a million rows cost few reads.
+const READ_BUFFER_BYTES: usize = 64 * 1024;
+
 /// The UTF-8 byte-order mark that Excel writes at the start of "CSV UTF-8" files.
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -75,6 +78,8 @@ pub enum CsvError {
         line: u64,
         expected: usize,
         found: usize,
+        /// The delimiter in use, named in the hint.
+        delimiter: u8,
     },
     #[error("field {field} is not valid UTF-8")]
     Utf8 { line: u64, field: usize },
@@ -118,6 +123,7 @@ impl CsvReader {
         let inner = csv::ReaderBuilder::new()
             .delimiter(delimiter)
             .terminator(csv::Terminator::Any(b'\n'))
+            .buffer_capacity(READ_BUFFER_BYTES)
             .has_headers(false)
             .flexible(true)
             .from_reader(source);
@@ -161,6 +167,7 @@ impl CsvReader {
                 line,
                 expected,
                 found,
+                delimiter: self.delimiter,
             });
         }
 
@@ -209,7 +216,7 @@ impl CsvReader {
             && self.inner.position().byte() == source.total
             && source.last != Some(b'\n');
         let terminator = u64::from(!is_unterminated);
-        let quoted: usize = self.raw.iter().map(|field| bytecount(field, b'\n')).sum();
+        let quoted = self.raw.as_slice().iter().filter(|b| **b == b'\n').count();
         lines_read.saturating_sub(terminator + quoted as u64)
     }
 
@@ -299,9 +306,15 @@ impl CsvError {
             CsvError::EmptyHeader { .. } => "give every column a name in the first line",
             CsvError::DuplicateHeader { .. } => "rename one of the two columns",
             CsvError::Ragged {
-                expected, found, ..
+                expected,
+                found,
+                delimiter,
+                ..
             } if found > expected => {
-                "quote fields that contain the delimiter, e.g. `\"Smith, Jr.\"`"
+                return Some(format!(
+                    "quote fields that contain the delimiter {}",
+                    delimiter_name(*delimiter)
+                ));
             }
             CsvError::Ragged { .. } => "give every row one value (possibly empty) per column",
             CsvError::Utf8 { .. } => "save the file as UTF-8 (in Excel: \"CSV UTF-8\")",
@@ -362,8 +375,12 @@ impl Read for Tracked {
     }
 }
 
-fn bytecount(bytes: &[u8], needle: u8) -> usize {
-    bytes.iter().filter(|b| **b == needle).count()
+/// The delimiter as a hint shows it: `,` in backticks, or the word tab.
+fn delimiter_name(delimiter: u8) -> String {
+    match delimiter {
+        b'\t' => "(a tab)".to_owned(),
+        other => format!("`{}`", char::from(other)),
+    }
 }
 
 /// A row that is only whitespace: a blank line in a spreadsheet export.

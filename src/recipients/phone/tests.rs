@@ -180,3 +180,30 @@ fn parses_a_million_north_american_numbers_quickly() {
 
     println!("1,000,000 NANP parses in {elapsed:?} (checksum {checksum})");
 }
+
+#[test]
+fn never_panics_on_arbitrary_digit_strings() {
+    use rand::{Rng, SeedableRng};
+
+    let mut rng = rand::rngs::SmallRng::seed_from_u64(7);
+    let regions = ["US", "GB", "DE", "IT", "IN", "BR", "JP", "AU", "CH", "NU"];
+    for _ in 0..3_000 {
+        let len = rng.random_range(1..=19);
+        let digits: String = (0..len)
+            .map(|_| char::from(b'0' + rng.random_range(0..10u8)))
+            .collect();
+        let prefix = ["", "+", "00", "0", "011"][rng.random_range(0..5)];
+        let region = Region::parse(regions[rng.random_range(0..regions.len())]).expect("region");
+        if let Ok(phone) = Phone::parse(&format!("{prefix}{digits}"), region) {
+            assert!(
+                Phone::from_e164_digits(phone.digits()).is_some(),
+                "{phone:?}"
+            );
+            assert!(
+                phone
+                    .masked()
+                    .ends_with(&phone.digits()[phone.digits().len() - 2..])
+            );
+        }
+    }
+}
