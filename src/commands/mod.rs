@@ -83,20 +83,6 @@ pub fn append_step_summary(markdown: &str) -> std::io::Result<()> {
     writeln!(file, "{markdown}")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn annotations_escape_newlines_and_separators() {
-        let diagnostic = Diagnostic::error("a,b.yaml", "bad\nthing").at("x\ny\n", 2, 3, 1);
-        assert_eq!(
-            annotation(&diagnostic),
-            "::error file=a%2Cb.yaml,line=2,col=3::bad%0Athing"
-        );
-    }
-}
-
 /// Runs the subcommand `cli` names.
 pub fn run(cli: crate::cli::Cli) -> anyhow::Result<crate::exit::Exit> {
     use crate::cli::Command;
@@ -114,5 +100,19 @@ pub fn run(cli: crate::cli::Cli) -> anyhow::Result<crate::exit::Exit> {
             runtime.block_on(sandbox::run(args))?;
             Ok(crate::exit::Exit::Success)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn annotations_escape_newlines_and_separators() {
+        let diagnostic = Diagnostic::error("a,b.yaml", "bad\nthing").at("x\ny\n", 2, 3, 1);
+        assert_eq!(
+            annotation(&diagnostic),
+            "::error file=a%2Cb.yaml,line=2,col=3::bad%0Athing"
+        );
     }
 }

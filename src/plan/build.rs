@@ -132,9 +132,7 @@ impl<'a> Planner<'a> {
         if source.file != self.campaign.path {
             self.hash_file("template", &source.file);
         }
-        MessageTemplate::compile(source, &self.campaign.name, &self.campaign.vars)
-            .map(Some)
-            .map_err(Box::new)
+        MessageTemplate::compile(source, &self.campaign.name, &self.campaign.vars).map(Some)
     }
 
     fn check_unknown_variables(

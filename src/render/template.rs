@@ -48,7 +48,7 @@ impl MessageTemplate {
         source: &TemplateSource,
         campaign_name: &str,
         vars: &BTreeMap<String, serde_json::Value>,
-    ) -> Result<MessageTemplate, Diagnostic> {
+    ) -> Result<MessageTemplate, Box<Diagnostic>> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_auto_escape_callback(|_| AutoEscape::None);
@@ -69,7 +69,7 @@ impl MessageTemplate {
         template
             .env
             .add_template_owned(TEMPLATE_NAME, source.text.clone())
-            .map_err(|error| template.locate(&source.text, &error))?;
+            .map_err(|error| Box::new(template.locate(&source.text, &error)))?;
         Ok(template)
     }
 

@@ -201,7 +201,7 @@ fn group(numbers: &[RawPhone], region: Region, problems: &mut Problems) -> Optio
                 .hint("list each number once");
             continue;
         }
-        first_seen.insert(phone.clone(), index);
+        first_seen.insert(phone, index);
         targets.push(phone);
     }
     (targets.len() == numbers.len()).then_some(targets)
