@@ -429,7 +429,7 @@ fn send_item(campaign: &Campaign, record: MessageRecord) -> Option<SendItem> {
         row: record.row,
         local_id,
         request,
-        zones: record.timezones,
+        zones: record.timezones.to_vec(),
         label,
     })
 }

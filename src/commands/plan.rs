@@ -111,7 +111,7 @@ impl Sinks {
         })
     }
 
-    fn add(&mut self, message: &PlannedMessage) -> io::Result<()> {
+    fn add(&mut self, message: PlannedMessage) -> io::Result<()> {
         let record = MessageRecord::from_planned(message, self.saved.is_some());
         match &mut self.primary {
             Primary::Human(human) => human.add(&record),

@@ -68,7 +68,7 @@ impl Outcome {
 pub fn build(
     campaign: &Campaign,
     options: &Options,
-    sink: &mut dyn FnMut(&PlannedMessage) -> io::Result<()>,
+    sink: &mut dyn FnMut(PlannedMessage) -> io::Result<()>,
 ) -> io::Result<Outcome> {
     let mut planner = Planner::new(campaign);
     planner.hash_file("campaign", &campaign.path);
@@ -158,7 +158,7 @@ impl<'a> Planner<'a> {
         key: RecipientKey<'_>,
         template: Option<&MessageTemplate>,
         options: &Options,
-        sink: &mut dyn FnMut(&PlannedMessage) -> io::Result<()>,
+        sink: &mut dyn FnMut(PlannedMessage) -> io::Result<()>,
     ) -> io::Result<()> {
         if !self.check_unknown_variables(template, &[]) {
             return Ok(());
@@ -170,7 +170,7 @@ impl<'a> Planner<'a> {
             reason: None,
             detail: None,
             local_id: Some(local_id(&self.campaign.name, key)),
-            zones: US_ZONES.iter().map(|zone| (*zone).to_owned()).collect(),
+            zones: zone_list(US_ZONES),
             target,
             text: None,
             encoding: None,
@@ -189,7 +189,7 @@ impl<'a> Planner<'a> {
             ),
             None => self.attach_heymarket_template(&mut message, options),
         }
-        self.emit(&message, sink)
+        self.emit(message, sink)
     }
 
     fn attach_heymarket_template(&self, message: &mut PlannedMessage, options: &Options) {
@@ -204,7 +204,7 @@ impl<'a> Planner<'a> {
         &mut self,
         source: &RecipientsSource,
         template: Option<&MessageTemplate>,
-        sink: &mut dyn FnMut(&PlannedMessage) -> io::Result<()>,
+        sink: &mut dyn FnMut(PlannedMessage) -> io::Result<()>,
     ) -> io::Result<()> {
         let suppressions = match self.load_suppressions(source) {
             Some(set) => set,
@@ -231,7 +231,8 @@ impl<'a> Planner<'a> {
             suppressions,
             phone_rows: HashMap::new(),
             chat_rows: HashMap::new(),
-            zone_cache: HashMap::new(),
+            named_zones: HashMap::new(),
+            table_zones: HashMap::new(),
         };
         let mut record = Record::default();
         let mut row = 0u64;
@@ -255,7 +256,7 @@ impl<'a> Planner<'a> {
             if let Some(reason) = message.reason {
                 self.report_row(source, &message, reason);
             }
-            self.emit(&message, sink)?;
+            self.emit(message, sink)?;
         }
 
         let digest = hasher
@@ -400,10 +401,10 @@ impl<'a> Planner<'a> {
 
     fn emit(
         &mut self,
-        message: &PlannedMessage,
-        sink: &mut dyn FnMut(&PlannedMessage) -> io::Result<()>,
+        message: PlannedMessage,
+        sink: &mut dyn FnMut(PlannedMessage) -> io::Result<()>,
     ) -> io::Result<()> {
-        self.summary.add(message);
+        self.summary.add(&message);
         sink(message)
     }
 
@@ -478,7 +479,10 @@ struct RowPlanner<'a> {
     /// The first row of each number, to skip later ones as "same recipient as row N".
     phone_rows: HashMap<u64, u64>,
     chat_rows: HashMap<u64, u64>,
-    zone_cache: HashMap<String, bool>,
+    /// Zone lists by column value (`None`: not an IANA zone) and by area-code table entry,
+    /// so rows share one allocation per distinct zone set.
+    named_zones: HashMap<String, Option<Arc<[String]>>>,
+    table_zones: HashMap<usize, Arc<[String]>>,
 }
 
 impl RowPlanner<'_> {
@@ -561,24 +565,25 @@ impl RowPlanner<'_> {
         Ok((Target::Chat(id), first))
     }
 
-    fn zones(&mut self, column: Option<&str>, target: &Target) -> Result<Vec<String>, String> {
+    fn zones(&mut self, column: Option<&str>, target: &Target) -> Result<Arc<[String]>, String> {
         if let Some(name) = column {
-            let valid = *self
-                .zone_cache
-                .entry(name.to_owned())
-                .or_insert_with(|| jiff::tz::TimeZone::get(name).is_ok());
-            return match valid {
-                true => Ok(vec![name.to_owned()]),
-                false => Err(format!(
-                    "time zone `{name}` is not an IANA zone name such as `America/Chicago`"
-                )),
-            };
+            let known = self.named_zones.entry(name.to_owned()).or_insert_with(|| {
+                let is_zone = jiff::tz::TimeZone::get(name).is_ok();
+                is_zone.then(|| Arc::from(vec![name.to_owned()]))
+            });
+            return known.clone().ok_or_else(|| {
+                format!("time zone `{name}` is not an IANA zone name such as `America/Chicago`")
+            });
         }
         let zones = match target {
             Target::Phone(phone) => zones_for(phone),
             _ => US_ZONES,
         };
-        Ok(zones.iter().map(|zone| (*zone).to_owned()).collect())
+        let shared = self
+            .table_zones
+            .entry(zones.as_ptr() as usize)
+            .or_insert_with(|| zone_list(zones));
+        Ok(Arc::clone(shared))
     }
 
     fn render(&self, message: PlannedMessage, record: &Record) -> PlannedMessage {
@@ -636,6 +641,10 @@ fn with_text(mut message: PlannedMessage, text: String, max_segments: u32) -> Pl
     message
 }
 
+fn zone_list(zones: &[&str]) -> Arc<[String]> {
+    zones.iter().map(|zone| (*zone).to_owned()).collect()
+}
+
 /// A row not yet decided: planned to send until a rule says otherwise.
 fn blank(row: u64, line: Option<u64>) -> PlannedMessage {
     PlannedMessage {
@@ -649,7 +658,7 @@ fn blank(row: u64, line: Option<u64>) -> PlannedMessage {
         encoding: None,
         segments: None,
         local_id: None,
-        zones: Vec::new(),
+        zones: Arc::from(Vec::new()),
     }
 }
 

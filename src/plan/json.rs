@@ -5,6 +5,7 @@
 //! and diagnostics, so a million rows are never held in memory to print them.
 
 use std::io::{self, Write};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -38,8 +39,8 @@ pub struct MessageRecord {
     pub encoding: Option<Encoding>,
     pub segments: Option<u32>,
     pub local_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub timezones: Vec<String>,
+    #[serde(default = "no_zones", skip_serializing_if = "<[String]>::is_empty")]
+    pub timezones: Arc<[String]>,
     /// The message's fingerprint: what `apply PLAN` checks before sending it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
@@ -47,7 +48,8 @@ pub struct MessageRecord {
 
 impl MessageRecord {
     /// The record of `message`; `with_fingerprint` adds its SHA-256 (saved plans).
-    pub fn from_planned(message: &PlannedMessage, with_fingerprint: bool) -> Self {
+    pub fn from_planned(message: PlannedMessage, with_fingerprint: bool) -> Self {
+        let sha256 = with_fingerprint.then(|| message.fingerprint());
         let (phone_number, chat_id, list_id, targets) = match &message.target {
             Target::Phone(phone) => (Some(phone.digits().to_owned()), None, None, None),
             Target::Chat(id) => (None, Some(*id), None, None),
@@ -65,17 +67,17 @@ impl MessageRecord {
             line: message.line,
             status: message.status,
             reason: message.reason,
-            detail: message.detail.clone(),
+            detail: message.detail,
             phone_number,
             chat_id,
             list_id,
             targets,
-            text: message.text.clone(),
+            text: message.text,
             encoding: message.encoding,
             segments: message.segments,
-            local_id: message.local_id.clone(),
-            timezones: message.zones.clone(),
-            sha256: with_fingerprint.then(|| message.fingerprint()),
+            local_id: message.local_id,
+            timezones: message.zones,
+            sha256,
         }
     }
 
@@ -92,6 +94,10 @@ impl MessageRecord {
             _ => "-".to_owned(),
         }
     }
+}
+
+fn no_zones() -> Arc<[String]> {
+    Arc::from(Vec::new())
 }
 
 /// What the plan was made against: printed at the top of every output.

@@ -12,6 +12,8 @@ pub mod markdown;
 pub mod saved;
 pub mod summary;
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::recipients::phone::Phone;
@@ -109,8 +111,9 @@ pub struct PlannedMessage {
     pub encoding: Option<Encoding>,
     pub segments: Option<u32>,
     pub local_id: Option<String>,
-    /// IANA zones the send window must hold in (all US zones when unknown).
-    pub zones: Vec<String>,
+    /// IANA zones the send window must hold in (all US zones when unknown). Shared: most
+    /// recipients have one of a few hundred zone sets.
+    pub zones: Arc<[String]>,
 }
 
 impl PlannedMessage {

@@ -3,7 +3,8 @@
 //! Built incrementally as messages stream past, so no output format needs the messages
 //! again. Serialized as the `summary` object of `plan --json` and of a saved plan.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -45,6 +46,8 @@ pub struct Summary {
     pub estimated_seconds: f64,
     pub errors: u64,
     pub warnings: u64,
+    #[serde(skip)]
+    zone_tally: HashMap<usize, (Arc<[String]>, u64)>,
     #[serde(skip)]
     per_minute: f64,
     #[serde(skip)]
@@ -117,7 +120,12 @@ impl Summary {
 
     fn add_send(&mut self, message: &PlannedMessage) {
         self.to_send += 1;
-        *self.zones.entry(zones_label(&message.zones)).or_default() += 1;
+        let key = message.zones.as_ptr() as usize;
+        let tally = self
+            .zone_tally
+            .entry(key)
+            .or_insert_with(|| (Arc::clone(&message.zones), 0));
+        tally.1 += 1;
         match (message.segments, &mut self.segments) {
             (Some(count), Some(total)) => *total += u64::from(count),
             _ if !self.counting_segments => self.segments = None,
@@ -159,6 +167,9 @@ impl Summary {
 
     /// Closes the totals once every message was added.
     pub fn finish(&mut self, diagnostics: &[Diagnostic]) {
+        for (zones, count) in std::mem::take(&mut self.zone_tally).into_values() {
+            *self.zones.entry(zones_label(&zones)).or_default() += count;
+        }
         self.errors = diagnostics.iter().filter(|d| d.is_error()).count() as u64;
         self.warnings = diagnostics.len() as u64 - self.errors;
         self.estimated_cost = match (self.segments, self.cost_per_segment) {

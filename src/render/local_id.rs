@@ -26,7 +26,7 @@ pub fn local_id(campaign: &str, recipient: RecipientKey<'_>) -> String {
     hasher.update(campaign.as_bytes());
     hasher.update([0]);
     match recipient {
-        RecipientKey::Phone(digits) => hasher.update(format!("phone:{digits}")),
+        RecipientKey::Phone(digits) => hasher.update([b"phone:", digits.as_bytes()].concat()),
         RecipientKey::Chat(id) => hasher.update(format!("chat:{id}")),
         RecipientKey::List(id) => hasher.update(format!("list:{id}")),
         RecipientKey::Group(targets) => {
@@ -35,8 +35,8 @@ pub fn local_id(campaign: &str, recipient: RecipientKey<'_>) -> String {
             hasher.update(format!("group:{}", sorted.join(",")));
         }
     }
-    let digest = hex::encode(hasher.finalize());
-    format!("c-{}", &digest[..HASH_CHARS])
+    let digest = hasher.finalize();
+    format!("c-{}", hex::encode(&digest[..HASH_CHARS / 2]))
 }
 
 #[cfg(test)]

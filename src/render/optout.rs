@@ -7,25 +7,33 @@
 /// The keywords Heymarket honours for opting out.
 const OPT_OUT_WORDS: [&str; 6] = ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"];
 
+/// Words that, before a keyword, make it an instruction.
+const INSTRUCTION_VERBS: [&str; 4] = ["REPLY", "TEXT", "SEND", "RESPOND"];
+
 /// Whether `text` names an opt-out keyword as an instruction ("reply STOP", "text END").
+///
+/// A keyword counts when a verb such as "reply" comes right before it, or when it is
+/// written in capitals and is STOP or UNSUBSCRIBE. Runs once per message: no allocation.
 pub fn has_opt_out_instruction(text: &str) -> bool {
-    let words: Vec<String> = text
+    let mut previous = "";
+    for word in text
         .split(|c: char| !c.is_alphanumeric())
         .filter(|word| !word.is_empty())
-        .map(str::to_uppercase)
-        .collect();
-    words.iter().enumerate().any(|(index, word)| {
-        let is_keyword = OPT_OUT_WORDS.contains(&word.as_str());
-        let shouted = text.contains(word.as_str());
-        let instructed = index > 0
-            && matches!(
-                words[index - 1].as_str(),
-                "REPLY" | "TEXT" | "SEND" | "RESPOND"
-            );
-        is_keyword
-            && (shouted || instructed)
-            && (instructed || word == "STOP" || word == "UNSUBSCRIBE")
-    })
+    {
+        let is_keyword = OPT_OUT_WORDS
+            .iter()
+            .any(|keyword| word.eq_ignore_ascii_case(keyword));
+        let instructed = INSTRUCTION_VERBS
+            .iter()
+            .any(|verb| previous.eq_ignore_ascii_case(verb));
+        let shouted = word.chars().all(|c| !c.is_lowercase());
+        let strong = word.eq_ignore_ascii_case("STOP") || word.eq_ignore_ascii_case("UNSUBSCRIBE");
+        if is_keyword && (instructed || (shouted && strong)) {
+            return true;
+        }
+        previous = word;
+    }
+    false
 }
 
 #[cfg(test)]
