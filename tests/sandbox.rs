@@ -435,7 +435,10 @@ async fn drop_after_records_and_logs_then_resets_the_connection() {
     let history = harness
         .get("/v1/messages?phoneNumber=15105550101&inboxID=42")
         .await;
-    assert_eq!(history.body[0]["local_id"], "ambiguous", "the way to resolve it");
+    assert_eq!(
+        history.body[0]["local_id"], "ambiguous",
+        "the way to resolve it"
+    );
 }
 
 #[tokio::test]
