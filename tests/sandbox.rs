@@ -686,3 +686,15 @@ async fn shutdown_stops_serving() {
     let result = reqwest::get(format!("{url}/v1/team")).await;
     assert!(result.is_err());
 }
+
+#[tokio::test]
+async fn dropping_the_sandbox_stops_it_too() {
+    let harness = Harness::default().await;
+    let url = harness.sandbox.base_url();
+    drop(harness);
+    tokio::task::yield_now().await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+
+    let result = reqwest::get(format!("{url}/v1/team")).await;
+    assert!(result.is_err());
+}

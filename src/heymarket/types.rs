@@ -6,8 +6,10 @@
 use serde::{Deserialize, Serialize};
 
 /// `POST /v1/message/send`. Exactly one target family may be set: `phone_number` or
-/// `chat_id`; `list_id` with `local_id`; or `targets`.
+/// `chat_id`; `list_id` with `local_id`; or `targets`. Read strictly (the sandbox refuses
+/// unknown fields), unlike the lenient response types below.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SendRequest {
     pub inbox_id: u64,
     pub creator_id: u64,

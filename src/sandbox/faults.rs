@@ -139,6 +139,20 @@ mod tests {
     }
 
     #[test]
+    fn slow_requests_take_the_slow_latency_instead() {
+        let config = FaultConfig {
+            latency: Duration::from_millis(1),
+            slow_share: 0.5,
+            slow_latency: Duration::from_millis(9),
+            ..FaultConfig::default()
+        };
+        let delays: Vec<Duration> = fates(&config, 200).iter().map(|f| f.delay).collect();
+        let slow = delays.iter().filter(|d| d.as_millis() == 9).count();
+        assert!((60..140).contains(&slow), "{slow}");
+        assert!(delays.iter().all(|d| matches!(d.as_millis(), 1 | 9)));
+    }
+
+    #[test]
     fn no_faults_means_every_request_is_normal() {
         let config = FaultConfig::default();
         assert!(!Faults::new(config.clone()).is_active());

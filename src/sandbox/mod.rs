@@ -43,14 +43,15 @@ use crate::heymarket::auth::Credentials;
 use shared::Shared;
 use store::Store;
 
-/// A running sandbox. Stop it with [`Sandbox::shutdown`] to drain connections cleanly.
+/// A running sandbox. Stop it with [`Sandbox::shutdown`] to wait until connections have
+/// drained; merely dropping it stops it too, without waiting.
 #[derive(Debug)]
 pub struct Sandbox {
     addr: SocketAddr,
     credentials: Credentials,
     shared: Arc<Shared>,
     shutdown: watch::Sender<bool>,
-    task: JoinHandle<()>,
+    task: Option<JoinHandle<()>>,
 }
 
 impl Sandbox {
@@ -79,7 +80,7 @@ impl Sandbox {
             credentials,
             shared,
             shutdown,
-            task,
+            task: Some(task),
         })
     }
 
@@ -109,11 +110,20 @@ impl Sandbox {
     }
 
     /// Stops accepting, lets requests in flight finish (up to a few seconds) and returns.
-    pub async fn shutdown(self) {
+    pub async fn shutdown(mut self) {
         // Sending fails only when the server task already ended; then there is nothing to stop.
         let _ = self.shutdown.send(true);
-        if let Err(error) = self.task.await {
+        let Some(task) = self.task.take() else {
+            return;
+        };
+        if let Err(error) = task.await {
             log::warn!("sandbox server task ended abnormally: {error}");
         }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
     }
 }

@@ -132,8 +132,7 @@ fn now_unix() -> i64 {
     jiff::Timestamp::now().as_second()
 }
 
+/// RFC 3339 in UTC with milliseconds, like `2026-04-16T15:04:05.123Z`.
 fn now_rfc3339() -> String {
-    jiff::Timestamp::now()
-        .strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
-        .to_string()
+    format!("{:.3}", jiff::Timestamp::now())
 }

@@ -58,7 +58,8 @@ pub struct RecordedMessage {
 pub struct Store {
     messages: Vec<RecordedMessage>,
     answers: Vec<SendResponse>,
-    by_local_id: HashMap<(u64, String), usize>,
+    /// Per inbox, the index of the message each `local_id` first arrived with.
+    by_local_id: HashMap<u64, HashMap<String, usize>>,
     convo_ids: HashMap<(u64, String), u64>,
     log: Option<File>,
 }
@@ -128,7 +129,7 @@ impl Store {
 
     /// The answer already given for this `local_id` in this inbox, if any.
     pub fn find_by_local_id(&self, inbox_id: u64, local_id: &str) -> Option<&SendResponse> {
-        let index = self.by_local_id.get(&(inbox_id, local_id.to_owned()))?;
+        let index = self.by_local_id.get(&inbox_id)?.get(local_id)?;
         self.answers.get(*index)
     }
 
@@ -160,8 +161,10 @@ impl Store {
 
     fn remember(&mut self, message: RecordedMessage, answer: SendResponse) {
         if let Some(local_id) = &message.local_id {
-            let key = (message.inbox_id, local_id.clone());
-            self.by_local_id.entry(key).or_insert(self.messages.len());
+            let inbox = self.by_local_id.entry(message.inbox_id).or_default();
+            if !inbox.contains_key(local_id) {
+                inbox.insert(local_id.clone(), self.messages.len());
+            }
         }
         self.messages.push(message);
         self.answers.push(answer);
