@@ -13,23 +13,28 @@ const INSTRUCTION_VERBS: [&str; 4] = ["REPLY", "TEXT", "SEND", "RESPOND"];
 /// Whether `text` names an opt-out keyword as an instruction ("reply STOP", "text END").
 ///
 /// A keyword counts when a verb such as "reply" comes right before it, or when it is
-/// written in capitals and is STOP or UNSUBSCRIBE. Runs once per message: no allocation.
+/// written in capitals and is STOP or UNSUBSCRIBE. Words are runs of ASCII letters and
+/// digits (every keyword is ASCII). Runs once per message, without allocating.
 pub fn has_opt_out_instruction(text: &str) -> bool {
     let mut previous = "";
-    for word in text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|word| !word.is_empty())
-    {
-        let is_keyword = OPT_OUT_WORDS
-            .iter()
-            .any(|keyword| word.eq_ignore_ascii_case(keyword));
-        let instructed = INSTRUCTION_VERBS
-            .iter()
-            .any(|verb| previous.eq_ignore_ascii_case(verb));
-        let shouted = word.chars().all(|c| !c.is_lowercase());
-        let strong = word.eq_ignore_ascii_case("STOP") || word.eq_ignore_ascii_case("UNSUBSCRIBE");
-        if is_keyword && (instructed || (shouted && strong)) {
-            return true;
+    let words = text
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|word| !word.is_empty());
+    for word in words {
+        let is_keyword = (3..=11).contains(&word.len())
+            && OPT_OUT_WORDS
+                .iter()
+                .any(|keyword| word.eq_ignore_ascii_case(keyword));
+        if is_keyword {
+            let instructed = INSTRUCTION_VERBS
+                .iter()
+                .any(|verb| previous.eq_ignore_ascii_case(verb));
+            let shouted = !word.bytes().any(|b| b.is_ascii_lowercase());
+            let strong =
+                word.eq_ignore_ascii_case("STOP") || word.eq_ignore_ascii_case("UNSUBSCRIBE");
+            if instructed || (shouted && strong) {
+                return true;
+            }
         }
         previous = word;
     }

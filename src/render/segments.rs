@@ -107,6 +107,15 @@ impl Packer {
 
 /// Counts the segments `text` takes. Allocates nothing when the text is pure GSM-7.
 pub fn count(text: &str) -> Segments {
+    if let Some(septets) = short_ascii_septets(text) {
+        return Segments {
+            encoding: Encoding::Gsm7,
+            segments: u32::from(septets > 0),
+            units: septets,
+            non_gsm: Vec::new(),
+        };
+    }
+
     let mut gsm = Packer::new(GSM_PART);
     let mut ucs2 = Packer::new(UCS2_PART);
     let mut non_gsm: Vec<NonGsmChar> = Vec::new();
@@ -134,6 +143,22 @@ pub fn count(text: &str) -> Segments {
             non_gsm,
         }
     }
+}
+
+/// The septets of an ASCII, all-GSM text that fits one segment; `None` for anything else.
+/// Most messages are exactly that, and this is the plan's hot path.
+fn short_ascii_septets(text: &str) -> Option<u32> {
+    if text.len() > GSM_SINGLE as usize {
+        return None;
+    }
+    let mut septets = 0;
+    for byte in text.bytes() {
+        septets += match byte {
+            0x80.. => return None,
+            _ => gsm_septets(char::from(byte))?,
+        };
+    }
+    (septets <= GSM_SINGLE).then_some(septets)
 }
 
 /// Septets `ch` costs in GSM-7: 1 in the basic table, 2 in the extension table, `None`
