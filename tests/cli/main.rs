@@ -1,0 +1,5 @@
+//! The `campaign` binary end to end: one test binary, one module per command family.
+
+mod plan;
+mod support;
+mod validate;
