@@ -420,3 +420,70 @@ fn ragged_row_is_skipped_when_invalid_rows_skip() {
         .stderr_has("people.csv:3:1")
         .stdout_has("1 to send, 0 skipped, 1 invalid");
 }
+
+/// The csv-spectrum cases whose first column can serve as a chat id. `comma_in_quotes`
+/// has no such column; its case is covered by `quoted_fields_and_blank_trailing_lines`.
+const SPECTRUM: &[&str] = &[
+    "empty",
+    "empty_crlf",
+    "escaped_quotes",
+    "json",
+    "newlines",
+    "newlines_crlf",
+    "quotes_and_newlines",
+    "simple",
+    "simple_crlf",
+    "utf8",
+];
+
+// Each csv-spectrum file, read as chat-id recipients, yields exactly the values its
+// expected parse holds: a numeric first column sends the other columns, any other is
+// an invalid row.
+#[test]
+fn csv_spectrum_files_read_as_recipients() {
+    let fixtures = crate::support::repo().join("tests/fixtures/csv-spectrum");
+    for name in SPECTRUM {
+        let csv = std::fs::read(fixtures.join(format!("csvs/{name}.csv"))).expect("fixture");
+        let expected = std::fs::read_to_string(fixtures.join(format!("json/{name}.json")))
+            .expect("expected parse");
+        let expected: Vec<serde_json::Value> =
+            serde_json::from_str(&expected).expect("the expected parse is JSON");
+        let header = String::from_utf8_lossy(&csv);
+        let columns: Vec<&str> = header
+            .lines()
+            .next()
+            .unwrap_or("")
+            .trim()
+            .split(',')
+            .collect();
+
+        let scratch = Scratch::new();
+        let text: Vec<String> = columns[1..]
+            .iter()
+            .map(|c| format!("{{{{ {c} }}}}"))
+            .collect();
+        let audience = format!("  chat_id_column: {}\n", columns[0]);
+        scratch.recipients(&audience, &text.join("|"), &csv);
+        let plan = Run::new(["plan", "campaign.yaml", "--json"])
+            .dir(scratch.path())
+            .run()
+            .code(0)
+            .json();
+
+        let planned = messages(&plan);
+        assert_eq!(planned.len(), expected.len(), "{name}");
+        for (message, row) in planned.iter().zip(&expected) {
+            let id = row[columns[0]].as_str().unwrap_or("");
+            if id.chars().all(|c| c.is_ascii_digit()) {
+                let values: Vec<&str> = columns[1..]
+                    .iter()
+                    .map(|c| row[*c].as_str().unwrap_or(""))
+                    .collect();
+                assert_eq!(message["text"], values.join("|"), "{name}: {message}");
+                assert_eq!(message["chat_id"].to_string(), id, "{name}");
+            } else {
+                assert_eq!(message["status"], "invalid", "{name}: {message}");
+            }
+        }
+    }
+}
