@@ -113,7 +113,7 @@ fn unknown_template_variable_is_named_with_its_line() {
         .run()
         .code(1)
         .stderr_has("template uses `coupon`")
-        .stderr_has("campaign.yaml:10:")
+        .stderr_has("campaign.yaml:10:21\n")
         .stderr_has("10 |     your code is {{ coupon }}.");
 }
 
@@ -130,7 +130,7 @@ fn template_syntax_error_points_at_the_line() {
         .run()
         .code(1)
         .stderr_has("error: template syntax error")
-        .stderr_has("campaign.yaml:10:")
+        .stderr_has("campaign.yaml:10:22\n")
         .stderr_has("10 |     Hi {{ first_name }");
 }
 
@@ -486,4 +486,19 @@ fn csv_spectrum_files_read_as_recipients() {
             }
         }
     }
+}
+
+// Regression: the column of an unknown variable in an inline quoted template used to be
+// counted from the start of the template text, not of the campaign-file line.
+#[test]
+fn unknown_variable_in_inline_text_points_at_its_column() {
+    let scratch = Scratch::new();
+    scratch.recipients("", "Hi {{ frist_name }}. Reply STOP to opt out.", PEOPLE);
+
+    Run::new(["validate", "campaign.yaml"])
+        .dir(scratch.path())
+        .run()
+        .code(1)
+        .stderr_has("campaign.yaml:8:16\n")
+        .stderr_has("hint: did you mean `first_name`?");
 }
