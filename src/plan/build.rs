@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{PlannedMessage, Reason, Status, Summary, Target};
+use crate::campaign::locate::Locations;
 use crate::campaign::{Audience, Campaign, Content, RecipientsSource, RowPolicy};
 use crate::diagnostic::Diagnostic;
 use crate::recipients::csv::{CsvError, CsvReader, Record};
@@ -291,16 +292,19 @@ impl<'a> Planner<'a> {
         let file = match File::open(&source.csv) {
             Ok(file) => file,
             Err(error) => {
-                self.diagnostics.push(
-                    Diagnostic::error(
-                        &self.campaign.path,
-                        format!(
-                            "cannot read the recipient CSV `{}`: {error}",
-                            source.csv.display()
-                        ),
-                    )
-                    .with_hint("`audience.recipients` is a path relative to the campaign file"),
-                );
+                let diagnostic = Diagnostic::error(
+                    &self.campaign.path,
+                    format!(
+                        "cannot read the recipient CSV `{}`: {error}",
+                        source.csv.display()
+                    ),
+                )
+                .with_hint("`audience.recipients` is a path relative to the campaign file");
+                self.diagnostics.push(at_key(
+                    diagnostic,
+                    &self.campaign.path,
+                    &["audience", "recipients"],
+                ));
                 return None;
             }
         };
@@ -350,10 +354,21 @@ impl<'a> Planner<'a> {
             return None;
         }
         if self.campaign.message.private && columns.chat_id.is_none() {
-            self.diagnostics.push(
-                Diagnostic::error(&self.campaign.path, "`private: true` needs a `chat_id` column: internal comments go into existing conversations")
-                    .with_hint(format!("add a `{}` column to `{}`, or drop `private`", source.chat_id_column, source.csv.display())),
-            );
+            let diagnostic = Diagnostic::error(
+                &self.campaign.path,
+                "`private: true` needs a `chat_id` column: \
+                 internal comments go into existing conversations",
+            )
+            .with_hint(format!(
+                "add a `{}` column to `{}`, or drop `private`",
+                source.chat_id_column,
+                source.csv.display()
+            ));
+            self.diagnostics.push(at_key(
+                diagnostic,
+                &self.campaign.path,
+                &["message", "private"],
+            ));
             return None;
         }
         Some(columns)
@@ -607,6 +622,21 @@ impl RowPlanner<'_> {
             error.to_string(),
         )
     }
+}
+
+/// Points `diagnostic` at the campaign-file key `path`, when the file can be read again
+/// and still holds it; otherwise it stays about the file as a whole.
+fn at_key(diagnostic: Diagnostic, file: &Path, path: &[&str]) -> Diagnostic {
+    let Ok(source) = std::fs::read_to_string(file) else {
+        return diagnostic;
+    };
+    let Some(spot) = Locations::scan(&source)
+        .ok()
+        .and_then(|locations| locations.get(path).copied())
+    else {
+        return diagnostic;
+    };
+    diagnostic.at(&source, spot.key.line, spot.key.col, spot.key_len)
 }
 
 /// The row `key` was first seen on, or `None` (and `row` remembered) when this is the first.
