@@ -181,7 +181,8 @@ fn duplicate_fails_when_duplicates_must_not_happen() {
         .stderr_has("people.csv:3:1");
 }
 
-// An internal comment needs a conversation to go into, so a chat_id column.
+// An internal comment needs a conversation to go into, so a chat_id column; the error
+// points at `private` (it used to name only the file).
 #[test]
 fn private_needs_a_chat_id_column() {
     let scratch = Scratch::new();
@@ -194,6 +195,8 @@ fn private_needs_a_chat_id_column() {
         .run()
         .code(1)
         .stderr_has("`private: true` needs a `chat_id` column")
+        .stderr_has("campaign.yaml:9:3\n")
+        .stderr_has("9 |   private: true")
         .stderr_has("hint:");
 }
 
@@ -295,7 +298,8 @@ fn window_always_is_a_warning() {
         .stderr_has("campaign.yaml:10:11");
 }
 
-// A recipient CSV that does not exist is an error naming it.
+// A recipient CSV that does not exist is an error naming it at its key (it used to name
+// only the campaign file).
 #[test]
 fn missing_csv_is_an_error() {
     let scratch = Scratch::new();
@@ -312,6 +316,8 @@ fn missing_csv_is_an_error() {
         .run()
         .code(1)
         .stderr_has("cannot read the recipient CSV `nowhere.csv`")
+        .stderr_has("campaign.yaml:6:3\n")
+        .stderr_has("6 |   recipients: nowhere.csv")
         .stderr_has("hint:");
 }
 
