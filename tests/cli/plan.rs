@@ -379,3 +379,28 @@ fn schema_matches_the_committed_file() {
     assert_eq!(printed, expected);
     assert_eq!(outcome.stdout, committed);
 }
+
+// Regression: `--json --markdown -` used to print the comment after the JSON document,
+// so stdout was no longer JSON; the two cannot share stdout.
+#[test]
+fn json_and_markdown_cannot_share_stdout() {
+    Run::new(["plan", SPRING, "--json", "--markdown", "-"])
+        .run()
+        .code(1)
+        .stderr_has("`--json` and `--markdown -` both write to stdout");
+}
+
+// `--json` with `--markdown FILE` keeps stdout one JSON document and writes the comment.
+#[test]
+fn json_with_markdown_file_keeps_stdout_json() {
+    let scratch = Scratch::new();
+    let comment = scratch.path().join("comment.md");
+    let comment_arg = comment.display().to_string();
+
+    let plan = Run::new(["plan", SPRING, "--json", "--markdown", &comment_arg])
+        .run()
+        .code(0)
+        .json();
+    assert_eq!(plan["summary"]["to_send"], 7);
+    assert!(comment.exists());
+}
