@@ -21,7 +21,7 @@ use crate::campaign::locate::Locations;
 use crate::campaign::{Audience, Campaign, Content, RecipientsSource, RowPolicy};
 use crate::diagnostic::Diagnostic;
 use crate::recipients::csv::{CsvError, CsvReader, Record};
-use crate::recipients::phone::Phone;
+use crate::recipients::phone::{Phone, PhoneError};
 use crate::recipients::suppress::{SuppressionSet, load_suppressions};
 use crate::recipients::timezone::{US_ZONES, zones_for};
 use crate::render::local_id::{RecipientKey, local_id};
@@ -555,8 +555,14 @@ impl RowPlanner<'_> {
         text: &str,
         row: u64,
     ) -> Result<(Target, Option<u64>), (Reason, String)> {
-        let phone = Phone::parse(text, self.source.default_region)
-            .map_err(|error| (Reason::InvalidPhone, format!("phone `{text}`: {error}")))?;
+        let phone = Phone::parse(text, self.source.default_region).map_err(|error| {
+            let shown = match error {
+                // Rounded by a spreadsheet: no longer anyone's number, and worth recognising.
+                PhoneError::SpreadsheetMangled => text.to_owned(),
+                _ => mask_written_phone(text),
+            };
+            (Reason::InvalidPhone, format!("phone `{shown}`: {error}"))
+        })?;
         let first = first_row(&mut self.phone_rows, phone.as_u64(), row);
         Ok((Target::Phone(phone), first))
     }
@@ -622,6 +628,22 @@ impl RowPlanner<'_> {
             error.to_string(),
         )
     }
+}
+
+/// A phone cell as written, every digit but the last two hidden. An invalid number is most
+/// often a real one with a typo, and this text reaches PR comments and CI logs.
+fn mask_written_phone(text: &str) -> String {
+    let digits = text.chars().filter(char::is_ascii_digit).count();
+    let mut seen = 0;
+    text.chars()
+        .map(|c| {
+            if !c.is_ascii_digit() {
+                return c;
+            }
+            seen += 1;
+            if seen + 2 > digits { c } else { '•' }
+        })
+        .collect()
 }
 
 /// Points `diagnostic` at the campaign-file key `path`, when the file can be read again
@@ -711,5 +733,17 @@ impl Read for HashingReader {
             hasher.update(&buf[..read]);
         }
         Ok(read)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn written_phones_keep_only_their_last_two_digits() {
+        assert_eq!(mask_written_phone("+1 510 555 01011"), "+• ••• ••• •••11");
+        assert_eq!(mask_written_phone("510-555-0101 x"), "•••-•••-••01 x");
+        assert_eq!(mask_written_phone("bad"), "bad");
     }
 }
