@@ -404,3 +404,27 @@ fn json_with_markdown_file_keeps_stdout_json() {
     assert_eq!(plan["summary"]["to_send"], 7);
     assert!(comment.exists());
 }
+
+// Regression: an invalid number (usually a real one with a typo) used to be quoted in full
+// in the plan, the PR comment and the warnings; only its last two digits may show.
+#[test]
+fn invalid_phones_are_masked_too() {
+    let scratch = Scratch::new();
+    let csv = "phone,first_name\n+1 510 555 01011,Ana\n510-555-0102 x,Ben\n";
+    scratch.recipients("", "Hi {{ first_name }}. Reply STOP to opt out.", csv);
+
+    let human = Run::new(["plan", "campaign.yaml"])
+        .dir(scratch.path())
+        .run()
+        .code(0)
+        .stdout_has("phone `+• ••• ••• •••11`")
+        .stdout_has("phone `•••-•••-••02 x`");
+    let markdown = Run::new(["plan", "campaign.yaml", "--markdown", "-"])
+        .dir(scratch.path())
+        .run()
+        .code(0);
+    for text in [&human.stdout, &human.stderr, &markdown.stdout] {
+        assert!(!shows_phone(text, "5105550101"), "{text}");
+        assert!(!shows_phone(text, "5105550102"), "{text}");
+    }
+}
