@@ -428,3 +428,16 @@ fn invalid_phones_are_masked_too() {
         assert!(!shows_phone(text, "5105550102"), "{text}");
     }
 }
+
+// Regression: a one-message plan used to read "1 segments" and "Messages (1 rows)".
+#[test]
+fn single_counts_read_in_the_singular() {
+    Run::new(["plan", "campaigns/vip-broadcast.yaml"])
+        .run()
+        .code(0)
+        .stdout_has("to send    1 (1 GSM-7, 0 UCS-2), 1 segment\n");
+    Run::new(["plan", "campaigns/vip-broadcast.yaml", "--markdown", "-"])
+        .run()
+        .code(0)
+        .stdout_has("<summary>Messages (1 row)</summary>");
+}
