@@ -427,13 +427,21 @@ impl<'a> Planner<'a> {
             return;
         };
         if self.summary.to_send > max {
-            self.diagnostics.push(
-                Diagnostic::error(
-                    &self.campaign.path,
-                    format!("{} messages would be sent, above `max_recipients: {max}`", self.summary.to_send),
-                )
-                .with_hint("check that the audience is the one you meant, then raise `send.max_recipients`"),
+            let diagnostic = Diagnostic::error(
+                &self.campaign.path,
+                format!(
+                    "{} messages would be sent, above `max_recipients: {max}`",
+                    self.summary.to_send
+                ),
+            )
+            .with_hint(
+                "check that the audience is the one you meant, then raise `send.max_recipients`",
             );
+            self.diagnostics.push(at_key(
+                diagnostic,
+                &self.campaign.path,
+                &["send", "max_recipients"],
+            ));
         }
     }
 
