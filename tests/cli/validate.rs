@@ -508,3 +508,46 @@ fn unknown_variable_in_inline_text_points_at_its_column() {
         .stderr_has("campaign.yaml:8:16\n")
         .stderr_has("hint: did you mean `first_name`?");
 }
+
+// More messages than `max_recipients` allows fail the plan, pointing at the limit (the
+// error used to name only the file).
+#[test]
+fn audience_above_max_recipients_fails() {
+    let scratch = Scratch::new();
+    scratch.file(
+        "campaign.yaml",
+        format!(
+            "{}audience:\n  recipients: people.csv\nmessage:\n  text: {OPT_OUT:?}\n\
+             send:\n  max_recipients: 1\n",
+            crate::support::HEADER
+        ),
+    );
+    scratch.file("people.csv", PEOPLE);
+
+    Run::new(["validate", "campaign.yaml"])
+        .dir(scratch.path())
+        .run()
+        .code(1)
+        .stderr_has("error: 2 messages would be sent, above `max_recipients: 1`")
+        .stderr_has("campaign.yaml:10:3\n");
+}
+
+// A message longer than `max_segments` is an invalid row, named with its segment count.
+#[test]
+fn message_above_max_segments_is_invalid() {
+    let scratch = Scratch::new();
+    let long = format!(
+        "Hi {{{{ first_name }}}}. {} Reply STOP to opt out.",
+        "word ".repeat(40)
+    );
+    scratch.recipients("", &long, PEOPLE);
+    let yaml = std::fs::read_to_string(scratch.path().join("campaign.yaml")).expect("written");
+    scratch.file("campaign.yaml", format!("{yaml}  max_segments: 1\n"));
+
+    Run::new(["validate", "campaign.yaml"])
+        .dir(scratch.path())
+        .run()
+        .code(0)
+        .stderr_has("warning: row 1: 2 segments, above `max_segments: 1`")
+        .stdout_has("0 to send, 0 skipped, 2 invalid");
+}
