@@ -441,3 +441,16 @@ fn single_counts_read_in_the_singular() {
         .code(0)
         .stdout_has("<summary>Messages (1 row)</summary>");
 }
+
+// Errors win over `--detailed-exitcode`: a broken plan exits 1, never 2.
+#[test]
+fn detailed_exitcode_is_1_on_errors() {
+    let scratch = Scratch::new();
+    let csv = "phone,first_name\n+1 510 555 0101,Ana\nnot-a-phone,Ben\n";
+    scratch.recipients("  invalid_rows: fail\n", "Hi. Reply STOP to opt out.", csv);
+
+    Run::new(["plan", "campaign.yaml", "--detailed-exitcode"])
+        .dir(scratch.path())
+        .run()
+        .code(1);
+}
