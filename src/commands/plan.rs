@@ -20,6 +20,11 @@ use crate::plan::{self, Outcome, PlannedMessage};
 use crate::style::Style;
 
 pub fn run(args: &PlanArgs) -> anyhow::Result<Exit> {
+    if args.json && args.markdown.as_deref() == Some(Path::new("-")) {
+        anyhow::bail!(
+            "`--json` and `--markdown -` both write to stdout: give `--markdown` a file name"
+        );
+    }
     let Some(campaign) = super::load_campaign(&args.file) else {
         return Ok(Exit::Error);
     };

@@ -17,10 +17,11 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{PlannedMessage, Reason, Status, Summary, Target};
+use crate::campaign::locate::Locations;
 use crate::campaign::{Audience, Campaign, Content, RecipientsSource, RowPolicy};
 use crate::diagnostic::Diagnostic;
 use crate::recipients::csv::{CsvError, CsvReader, Record};
-use crate::recipients::phone::Phone;
+use crate::recipients::phone::{Phone, PhoneError};
 use crate::recipients::suppress::{SuppressionSet, load_suppressions};
 use crate::recipients::timezone::{US_ZONES, zones_for};
 use crate::render::local_id::{RecipientKey, local_id};
@@ -292,16 +293,19 @@ impl<'a> Planner<'a> {
         let file = match File::open(&source.csv) {
             Ok(file) => file,
             Err(error) => {
-                self.diagnostics.push(
-                    Diagnostic::error(
-                        &self.campaign.path,
-                        format!(
-                            "cannot read the recipient CSV `{}`: {error}",
-                            source.csv.display()
-                        ),
-                    )
-                    .with_hint("`audience.recipients` is a path relative to the campaign file"),
-                );
+                let diagnostic = Diagnostic::error(
+                    &self.campaign.path,
+                    format!(
+                        "cannot read the recipient CSV `{}`: {error}",
+                        source.csv.display()
+                    ),
+                )
+                .with_hint("`audience.recipients` is a path relative to the campaign file");
+                self.diagnostics.push(at_key(
+                    diagnostic,
+                    &self.campaign.path,
+                    &["audience", "recipients"],
+                ));
                 return None;
             }
         };
@@ -351,10 +355,21 @@ impl<'a> Planner<'a> {
             return None;
         }
         if self.campaign.message.private && columns.chat_id.is_none() {
-            self.diagnostics.push(
-                Diagnostic::error(&self.campaign.path, "`private: true` needs a `chat_id` column: internal comments go into existing conversations")
-                    .with_hint(format!("add a `{}` column to `{}`, or drop `private`", source.chat_id_column, source.csv.display())),
-            );
+            let diagnostic = Diagnostic::error(
+                &self.campaign.path,
+                "`private: true` needs a `chat_id` column: \
+                 internal comments go into existing conversations",
+            )
+            .with_hint(format!(
+                "add a `{}` column to `{}`, or drop `private`",
+                source.chat_id_column,
+                source.csv.display()
+            ));
+            self.diagnostics.push(at_key(
+                diagnostic,
+                &self.campaign.path,
+                &["message", "private"],
+            ));
             return None;
         }
         Some(columns)
@@ -413,13 +428,21 @@ impl<'a> Planner<'a> {
             return;
         };
         if self.summary.to_send > max {
-            self.diagnostics.push(
-                Diagnostic::error(
-                    &self.campaign.path,
-                    format!("{} messages would be sent, above `max_recipients: {max}`", self.summary.to_send),
-                )
-                .with_hint("check that the audience is the one you meant, then raise `send.max_recipients`"),
+            let diagnostic = Diagnostic::error(
+                &self.campaign.path,
+                format!(
+                    "{} messages would be sent, above `max_recipients: {max}`",
+                    self.summary.to_send
+                ),
+            )
+            .with_hint(
+                "check that the audience is the one you meant, then raise `send.max_recipients`",
             );
+            self.diagnostics.push(at_key(
+                diagnostic,
+                &self.campaign.path,
+                &["send", "max_recipients"],
+            ));
         }
     }
 
@@ -544,8 +567,14 @@ impl RowPlanner<'_> {
         text: &str,
         row: u64,
     ) -> Result<(Target, Option<u64>), (Reason, String)> {
-        let phone = Phone::parse(text, self.source.default_region)
-            .map_err(|error| (Reason::InvalidPhone, format!("phone `{text}`: {error}")))?;
+        let phone = Phone::parse(text, self.source.default_region).map_err(|error| {
+            let shown = match error {
+                // Rounded by a spreadsheet: no longer anyone's number, and worth recognising.
+                PhoneError::SpreadsheetMangled => text.to_owned(),
+                _ => mask_written_phone(text),
+            };
+            (Reason::InvalidPhone, format!("phone `{shown}`: {error}"))
+        })?;
         let first = first_row(&mut self.phone_rows, phone.as_u64(), row);
         Ok((Target::Phone(phone), first))
     }
@@ -612,6 +641,37 @@ impl RowPlanner<'_> {
             error.to_string(),
         )
     }
+}
+
+/// A phone cell as written, every digit but the last two hidden. An invalid number is most
+/// often a real one with a typo, and this text reaches PR comments and CI logs.
+fn mask_written_phone(text: &str) -> String {
+    let digits = text.chars().filter(char::is_ascii_digit).count();
+    let mut seen = 0;
+    text.chars()
+        .map(|c| {
+            if !c.is_ascii_digit() {
+                return c;
+            }
+            seen += 1;
+            if seen + 2 > digits { c } else { '•' }
+        })
+        .collect()
+}
+
+/// Points `diagnostic` at the campaign-file key `path`, when the file can be read again
+/// and still holds it; otherwise it stays about the file as a whole.
+fn at_key(diagnostic: Diagnostic, file: &Path, path: &[&str]) -> Diagnostic {
+    let Ok(source) = std::fs::read_to_string(file) else {
+        return diagnostic;
+    };
+    let Some(spot) = Locations::scan(&source)
+        .ok()
+        .and_then(|locations| locations.get(path).copied())
+    else {
+        return diagnostic;
+    };
+    diagnostic.at(&source, spot.key.line, spot.key.col, spot.key_len)
 }
 
 /// The row `key` was first seen on, or `None` (and `row` remembered) when this is the first.
@@ -690,5 +750,17 @@ impl Read for HashingReader {
             hasher.update(&buf[..read]);
         }
         Ok(read)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn written_phones_keep_only_their_last_two_digits() {
+        assert_eq!(mask_written_phone("+1 510 555 01011"), "+• ••• ••• •••11");
+        assert_eq!(mask_written_phone("510-555-0101 x"), "•••-•••-••01 x");
+        assert_eq!(mask_written_phone("bad"), "bad");
     }
 }

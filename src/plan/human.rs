@@ -176,7 +176,7 @@ fn print_summary(out: &mut dyn Write, summary: &Summary, style: Style) -> io::Re
     let encodings = format!("{} GSM-7, {} UCS-2", summary.gsm7, summary.ucs2);
     let segments = summary.segments.map_or_else(
         || "segments unknown (Heymarket template)".to_owned(),
-        |n| format!("{n} segments"),
+        |n| plural(n, "segment"),
     );
     writeln!(
         out,

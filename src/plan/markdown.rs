@@ -58,8 +58,9 @@ impl MarkdownPlan {
 
         let _ = writeln!(
             out,
-            "\n<details><summary>Messages ({} rows)</summary>\n",
-            summary.rows
+            "\n<details><summary>Messages ({} {})</summary>\n",
+            summary.rows,
+            if summary.rows == 1 { "row" } else { "rows" }
         );
         out.push_str("| Row | To | Status | Seg | Text or reason |\n|---:|---|---|---:|---|\n");
         out.push_str(&self.rows);

@@ -116,13 +116,16 @@ impl MessageTemplate {
             ),
         };
         let file_source = std::fs::read_to_string(&self.file).unwrap_or_default();
+        let template_line = source.text.lines().nth(offset).unwrap_or("");
+        let line = self.first_line + offset;
+        let col = file_column(&file_source, line, template_line, col);
         Diagnostic::error(
             &self.file,
             format!(
                 "template uses `{name}`, which no CSV column, `vars` entry or built-in provides"
             ),
         )
-        .at(&file_source, self.first_line + offset, col, name.len())
+        .at(&file_source, line, col, name.len())
         .with_hint(hint)
     }
 
@@ -152,11 +155,14 @@ impl MessageTemplate {
             .map(|before| before.len() - before.rfind('\n').map_or(0, |at| at + 1) + 1)
             .unwrap_or(1);
         let file_source = std::fs::read_to_string(&self.file).unwrap_or_default();
+        let template_line = text.lines().nth(line.saturating_sub(1)).unwrap_or("");
+        let line = self.first_line + line.saturating_sub(1);
+        let col = file_column(&file_source, line, template_line, col);
         Diagnostic::error(
             &self.file,
             format!("template syntax error: {}", describe(error)),
         )
-        .at(&file_source, self.first_line + line - 1, col, 1)
+        .at(&file_source, line, col, 1)
         .with_hint("see https://docs.rs/minijinja for the template syntax")
     }
 
@@ -171,6 +177,28 @@ fn describe(error: &minijinja::Error) -> String {
     match error.detail() {
         Some(detail) => format!("{}: {detail}", error.kind()),
         None => error.kind().to_string(),
+    }
+}
+
+/// Moves a 1-based column of `template_line` to the same character in line `file_line` of
+/// the file: a block scalar indents the template, an inline one follows `text: "`. When the
+/// file line does not hold the template line verbatim (escapes), the column stays as it is.
+fn file_column(file_source: &str, file_line: usize, template_line: &str, col: usize) -> usize {
+    let Some(text) = file_source.lines().nth(file_line.saturating_sub(1)) else {
+        return col;
+    };
+    let text = text.trim_end_matches('\r');
+    if template_line.is_empty() {
+        return col;
+    }
+
+    let start = match text.ends_with(template_line) {
+        true => Some(text.len() - template_line.len()),
+        false => text.rfind(template_line),
+    };
+    match start {
+        Some(start) => text[..start].chars().count() + col,
+        None => col,
     }
 }
 
@@ -342,6 +370,15 @@ mod tests {
         let error =
             MessageTemplate::compile(&source("ok\n{{ broken"), "c", &vars()).expect_err("fails");
         assert_eq!(error.span.map(|s| s.line), Some(6));
+    }
+
+    #[test]
+    fn columns_count_from_the_file_line() {
+        let file = "message:\n  text: \"Hi {{ x }}\"\n  block: |\n    a {{ y }}\n";
+        assert_eq!(file_column(file, 2, "Hi {{ x }}", 7), 16);
+        assert_eq!(file_column(file, 4, "a {{ y }}", 6), 10);
+        assert_eq!(file_column(file, 4, "not there", 3), 3);
+        assert_eq!(file_column("", 1, "a", 2), 2);
     }
 
     #[test]
