@@ -6,6 +6,8 @@
 
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::thread;
 
 use anyhow::Context as _;
 
@@ -74,77 +76,162 @@ pub fn header(
     }
 }
 
-/// Where the stdout form of the plan goes.
-enum Primary {
+/// What is shown inline as messages stream past (cheap, bounded).
+enum Shown {
     Human(HumanPlan),
-    Json(JsonWriter<BufWriter<io::Stdout>>),
-    /// `--markdown -`: the comment is the stdout.
-    MarkdownOnly,
+    /// `--json` or `--markdown -`: nothing is collected for a text plan.
+    Nothing,
+}
+
+/// The outputs that serialize every message: the `--json` document and the saved plan.
+/// They run on a second thread, so rendering and writing share the machine's two cores.
+struct Writers {
+    json: Option<JsonWriter<BufWriter<io::Stdout>>>,
+    saved: Option<PlanWriter>,
+}
+
+impl Writers {
+    fn write(&mut self, message: PlannedMessage) -> io::Result<()> {
+        let record = MessageRecord::from_planned(message, self.saved.is_some());
+        if let Some(json) = &mut self.json {
+            json.message(&record)?;
+        }
+        if let Some(saved) = &mut self.saved {
+            saved.message(&record)?;
+        }
+        Ok(())
+    }
+}
+
+/// Messages handed to the writer thread at a time.
+const BATCH: usize = 512;
+
+/// The writer thread and the batch being filled for it.
+struct Background {
+    batch: Vec<PlannedMessage>,
+    sender: mpsc::SyncSender<Vec<PlannedMessage>>,
+    thread: thread::JoinHandle<io::Result<Writers>>,
+}
+
+impl Background {
+    fn spawn(mut writers: Writers) -> Self {
+        let (sender, receiver) = mpsc::sync_channel::<Vec<PlannedMessage>>(8);
+        let thread = thread::spawn(move || {
+            for batch in receiver {
+                batch
+                    .into_iter()
+                    .try_for_each(|message| writers.write(message))?;
+            }
+            Ok(writers)
+        });
+        Self {
+            batch: Vec::with_capacity(BATCH),
+            sender,
+            thread,
+        }
+    }
+
+    fn push(&mut self, message: PlannedMessage) -> io::Result<()> {
+        self.batch.push(message);
+        if self.batch.len() < BATCH {
+            return Ok(());
+        }
+        let full = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+        // A closed channel means the writer failed: its error comes back from `finish`.
+        self.sender
+            .send(full)
+            .map_err(|_| io::Error::other("the plan writer stopped"))
+    }
+
+    fn finish(self) -> anyhow::Result<Writers> {
+        let _ = self.sender.send(self.batch);
+        drop(self.sender);
+        let writers = self
+            .thread
+            .join()
+            .map_err(|_| anyhow::anyhow!("the plan writer thread panicked"))??;
+        Ok(writers)
+    }
 }
 
 /// Every output of one plan run, fed message by message.
 struct Sinks {
-    primary: Primary,
+    shown: Shown,
     markdown: Option<(PathBuf, MarkdownPlan)>,
-    saved: Option<(PathBuf, PlanWriter)>,
+    background: Option<Background>,
+    saved_path: Option<PathBuf>,
 }
 
 impl Sinks {
     fn open(args: &PlanArgs, header: &PlanHeader) -> anyhow::Result<Self> {
         let markdown_to_stdout = args.markdown.as_deref() == Some(Path::new("-"));
-        let primary = match (args.json, markdown_to_stdout) {
-            (true, _) => Primary::Json(JsonWriter::begin(BufWriter::new(io::stdout()), header)?),
-            (false, true) => Primary::MarkdownOnly,
-            (false, false) => Primary::Human(HumanPlan::new()),
+        let shown = match args.json || markdown_to_stdout {
+            true => Shown::Nothing,
+            false => Shown::Human(HumanPlan::new()),
+        };
+        let json = match args.json {
+            true => Some(JsonWriter::begin(BufWriter::new(io::stdout()), header)?),
+            false => None,
         };
         let saved = match &args.out {
-            Some(path) => {
-                let writer = PlanWriter::create(path, header)
-                    .with_context(|| format!("cannot write the plan `{}`", path.display()))?;
-                Some((path.clone(), writer))
-            }
+            Some(path) => Some(
+                PlanWriter::create(path, header)
+                    .with_context(|| format!("cannot write the plan `{}`", path.display()))?,
+            ),
             None => None,
+        };
+        let background = match json.is_some() || saved.is_some() {
+            true => Some(Background::spawn(Writers { json, saved })),
+            false => None,
         };
         let markdown = args
             .markdown
             .clone()
             .map(|path| (path, MarkdownPlan::new()));
         Ok(Self {
-            primary,
+            shown,
             markdown,
-            saved,
+            background,
+            saved_path: args.out.clone(),
         })
     }
 
     fn add(&mut self, message: PlannedMessage) -> io::Result<()> {
-        let record = MessageRecord::from_planned(message, self.saved.is_some());
-        match &mut self.primary {
-            Primary::Human(human) => human.add(&record),
-            Primary::Json(writer) => writer.message(&record)?,
-            Primary::MarkdownOnly => {}
+        let is_shown = matches!(self.shown, Shown::Human(_)) || self.markdown.is_some();
+        if is_shown {
+            let record = MessageRecord::from_planned(message.clone(), false);
+            if let Shown::Human(human) = &mut self.shown {
+                human.add(&record);
+            }
+            if let Some((_, markdown)) = &mut self.markdown {
+                markdown.add(&record);
+            }
         }
-        if let Some((_, markdown)) = &mut self.markdown {
-            markdown.add(&record);
+        match &mut self.background {
+            Some(background) => background.push(message),
+            None => Ok(()),
         }
-        if let Some((_, saved)) = &mut self.saved {
-            saved.message(&record)?;
-        }
-        Ok(())
     }
 
     fn finish(self, header: &PlanHeader, outcome: &Outcome) -> anyhow::Result<()> {
         let failed = outcome.has_errors();
-        match self.primary {
-            Primary::Human(human) if !failed => human.print(
+        let writers = self.background.map(Background::finish).transpose()?;
+        let (json, saved) = match writers {
+            Some(Writers { json, saved }) => (json, saved),
+            None => (None, None),
+        };
+        if let Some(json) = json {
+            json.finish(&outcome.summary, &outcome.diagnostics)?;
+        }
+        if let Shown::Human(human) = &self.shown
+            && !failed
+        {
+            human.print(
                 &mut io::stdout().lock(),
                 header,
                 &outcome.summary,
                 Style::for_stdout(),
-            )?,
-            Primary::Human(_) | Primary::MarkdownOnly => {}
-            Primary::Json(writer) => {
-                writer.finish(&outcome.summary, &outcome.diagnostics)?;
-            }
+            )?;
         }
 
         if let Some((path, markdown)) = self.markdown {
@@ -156,7 +243,7 @@ impl Sinks {
                 .context("cannot append to $GITHUB_STEP_SUMMARY")?;
         }
 
-        if let Some((path, saved)) = self.saved {
+        if let (Some(path), Some(saved)) = (self.saved_path, saved) {
             if failed {
                 // A plan with errors must never be applied: leave no file that looks usable.
                 drop(saved);
