@@ -35,9 +35,6 @@ use crate::send::retry::RetryPolicy;
 use crate::state::Journal;
 use crate::state::Ledger;
 
-/// How long one request may take before its fate is unknown.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-
 pub fn run(args: ApplyArgs) -> anyhow::Result<Exit> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -143,7 +140,8 @@ impl Api {
             Some(per_minute) => RateGate::new(per_minute),
             None => RateGate::unlimited(),
         });
-        let client = Client::new(&base_url, credentials, gate, REQUEST_TIMEOUT)?;
+        let timeout = Duration::from_secs(args.timeout);
+        let client = Client::new(&base_url, credentials, gate, timeout)?;
         Ok(Api { client, sandbox })
     }
 
