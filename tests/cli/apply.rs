@@ -385,7 +385,7 @@ fn a_window_that_opens_during_the_run_is_waited_for() {
     assert!(started.elapsed() >= Duration::from_secs(2), "it waited");
     assert_eq!(sandbox.messages().len(), 1);
     let sent_at = text(&case.results(1)[0]["sent_at"]);
-    assert!(sent_at >= "2026-06-15T14:00:00".to_owned(), "{sent_at}");
+    assert!(sent_at.as_str() >= "2026-06-15T14:00:00", "{sent_at}");
 }
 
 #[test]
@@ -433,6 +433,7 @@ fn a_second_apply_while_one_runs_is_refused() {
     );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("already being applied"), "{stderr}");
+    assert!(stderr.contains("wait for the other run"), "{stderr}");
     assert_eq!(first.wait().expect("first apply").code(), Some(0));
     assert_eq!(sandbox.messages().len(), 3);
 }

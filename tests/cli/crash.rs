@@ -58,8 +58,8 @@ fn crash_trial(recipients: usize, faults: &[&str], max_kills: usize, max_delay_m
         if kills >= max_kills {
             break run(&mut command).status.code();
         }
-        let stderr = std::fs::File::create(case.path(&format!("stderr-{run_number}")))
-            .expect("stderr file");
+        let stderr =
+            std::fs::File::create(case.path(&format!("stderr-{run_number}"))).expect("stderr file");
         let mut child = command
             .stdout(Stdio::null())
             .stderr(stderr)
