@@ -494,3 +494,19 @@ fn ctrl_c_halts_and_loses_nothing() {
     assert_eq!(counts.len(), 12);
     assert!(counts.values().all(|count| *count == 1), "{counts:?}");
 }
+
+#[test]
+// Proves `apply --sandbox` rehearses in-process with no credentials and reports every row.
+fn an_in_process_sandbox_rehearsal_needs_no_credentials() {
+    let csv = "phone,first_name\n+1 510 555 0101,Ana\n+1 510 555 0102,Ben\n+1 510 555 0199,Out\n";
+    let case = Case::recipients("  window: \"09:00-20:00\"\n", csv);
+
+    let output = run(case.apply(&case.campaign_file(), 1).arg("--sandbox"));
+
+    assert_exit(&output, 0);
+    let statuses = case.statuses(1);
+    assert_eq!(statuses["15105550101"], "sent");
+    assert_eq!(statuses["15105550102"], "sent");
+    assert_eq!(statuses["15105550199"], "skipped_opted_out");
+    assert_private_report(&case, 1);
+}

@@ -158,7 +158,7 @@ fn crash_test_long() {
         .ok()
         .and_then(|value| value.parse().ok())
         .unwrap_or(20);
-    println!("trial  faults  recipients  kills  exit  sent  unknown  duplicates  seconds");
+    println!("\ntrial  faults  recipients  kills  exit  sent  unknown  duplicates  seconds");
     for number in 1..=trials {
         let faulty = number % 2 == 0;
         let seed = number.to_string();
