@@ -8,16 +8,13 @@ use std::time::{Duration, Instant};
 
 use rand::Rng;
 
-use crate::sandbox_proc::{Case, SandboxProc, csv_of, per_phone, run, signal};
+use crate::sandbox_proc::{Case, FAST_SEND, SandboxProc, csv_of, per_phone, run, signal};
 
 /// Messages in flight at once in every crash trial.
 const CONCURRENCY: usize = 4;
 
 /// Trials per test in the normal suite.
 const TRIALS: usize = 3;
-
-/// The `send:` section: no window, no error budget in the way.
-const SEND: &str = "  rate: 500/min\n  window: always\n  error_budget:\n    consecutive_failures: 100000\n    failure_ratio: 1.0\n";
 
 /// How one trial went.
 #[derive(Debug)]
@@ -37,7 +34,7 @@ struct Trial {
 /// `max_kills` kills, the next run is left alone), then checks the outcome.
 fn crash_trial(recipients: usize, faults: &[&str], max_kills: usize, max_delay_ms: u64) -> Trial {
     let started = Instant::now();
-    let case = Case::recipients(SEND, &csv_of(recipients));
+    let case = Case::recipients(FAST_SEND, &csv_of(recipients));
     let mut options = vec!["--rate-limit", "0", "--latency-ms", "5"];
     options.extend_from_slice(faults);
     let sandbox = SandboxProc::start(&case.path("sent.jsonl"), &options);

@@ -1,5 +1,3 @@
-//! Integration tests that drive the real `campaign` binary against a loopback sandbox.
-
 mod apply;
 mod crash;
 mod sandbox_proc;

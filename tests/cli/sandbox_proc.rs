@@ -106,7 +106,8 @@ impl Case {
         Case { dir }
     }
 
-    /// A folder holding `campaign.yaml` for `recipients.csv`, and that CSV with `rows`.
+    /// A folder holding `campaign.yaml` for `recipients.csv` with `send_yaml` as its `send:`
+    /// section, and that CSV with the text `csv`.
     pub fn recipients(send_yaml: &str, csv: &str) -> Case {
         let case = Case::new(&recipients_yaml(send_yaml));
         case.write("recipients.csv", csv);
@@ -176,8 +177,8 @@ impl Case {
     }
 }
 
-/// A campaign to the CSV `recipients.csv` (`phone`, `first_name`, optional `timezone`), with
-/// `send_yaml` as its `send:` section.
+/// A campaign to `recipients.csv` (columns `phone`, `first_name` and an optional `timezone`),
+/// with `send_yaml` as its `send:` section.
 pub fn recipients_yaml(send_yaml: &str) -> String {
     format!(
         "version: 1\nname: test-campaign\ninbox: 42\ncreator: 7\naudience:\n  recipients: recipients.csv\n  phone_column: phone\n  default_region: US\nmessage:\n  text: \"Hi {{{{ first_name }}}}, the sale is on. Reply STOP to opt out.\"\nsend:\n{send_yaml}"
