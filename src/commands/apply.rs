@@ -33,10 +33,7 @@ use crate::send::limiter::RateGate;
 use crate::send::progress::Progress;
 use crate::send::retry::RetryPolicy;
 use crate::state::Journal;
-use crate::state::Ledger;
-
-/// How long one request may take before its fate is unknown.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+use crate::state::{Ledger, StateError};
 
 pub fn run(args: ApplyArgs) -> anyhow::Result<Exit> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -66,9 +63,16 @@ async fn apply(args: ApplyArgs) -> anyhow::Result<Exit> {
         Ok(journal) => journal,
         Err(error) => {
             eprintln!("error: {error}");
-            eprintln!(
-                "  = hint: wait for the other run to finish; a crashed run releases the lock by itself"
-            );
+            let mut cause = std::error::Error::source(&error);
+            while let Some(source) = cause {
+                eprintln!("  caused by: {source}");
+                cause = source.source();
+            }
+            if matches!(error, StateError::Locked { .. }) {
+                eprintln!(
+                    "  = hint: wait for the other run to finish; a crashed run releases the lock by itself"
+                );
+            }
             return Ok(Exit::Error);
         }
     };
@@ -143,7 +147,8 @@ impl Api {
             Some(per_minute) => RateGate::new(per_minute),
             None => RateGate::unlimited(),
         });
-        let client = Client::new(&base_url, credentials, gate, REQUEST_TIMEOUT)?;
+        let timeout = Duration::from_secs(args.timeout);
+        let client = Client::new(&base_url, credentials, gate, timeout)?;
         Ok(Api { client, sandbox })
     }
 

@@ -79,6 +79,19 @@ async fn send(
     if let Err(refusal) = require_json(&headers) {
         return refusal.into_response();
     }
+    // Like a real server, finish handling a send whose client hung up (a client timeout during
+    // a slow send): the message is still recorded, which is what makes a timeout ambiguous.
+    match tokio::spawn(handle_send(shared, request_id, body)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::ServerError {
+            message: "the send handler stopped".to_owned(),
+        }
+        .into_response(),
+    }
+}
+
+/// Draws the send's fate, waits its delay, and records it unless a fault says otherwise.
+async fn handle_send(shared: Arc<Shared>, request_id: String, body: Bytes) -> Response {
     let fate = shared.draw_fate();
     if !fate.delay.is_zero() {
         tokio::time::sleep(fate.delay).await;

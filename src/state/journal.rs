@@ -222,6 +222,9 @@ fn open_database(path: &Path, campaign: &str, lock: &CampaignLock) -> Result<Dat
         path: path.display().to_string(),
         source,
     };
+    if !path.exists() {
+        create_database(path).map_err(io_error)?;
+    }
     let file = private_file_options().open(path).map_err(io_error)?;
     restrict(path, 0o600).map_err(io_error)?;
 
@@ -234,6 +237,26 @@ fn open_database(path: &Path, campaign: &str, lock: &CampaignLock) -> Result<Dat
         }),
         Err(error) => Err(storage_error(path, error)),
     }
+}
+
+/// Makes an empty journal at `path` by building it beside and renaming it into place.
+///
+/// redb refuses for good a file whose creation was cut short (its header is written last),
+/// so a run killed while creating the journal in place would lock the campaign out. Built
+/// beside it, a cut-short file is only a leftover that the next creation replaces.
+fn create_database(path: &Path) -> std::io::Result<()> {
+    let fresh = path.with_extension("redb.new");
+    match std::fs::remove_file(&fresh) {
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(error),
+        _ => {}
+    }
+    let file = private_file_options().open(&fresh)?;
+    let db = Builder::new()
+        .create_file(file)
+        .map_err(|error| std::io::Error::other(error.to_string()))?;
+    drop(db);
+    std::fs::File::open(&fresh)?.sync_all()?;
+    std::fs::rename(&fresh, path)
 }
 
 /// Checks or writes `meta` and turns in-flight entries into `Unknown`, in one durable
@@ -377,6 +400,20 @@ mod tests {
 
         assert_eq!(later.message_id, Some(42));
         assert!(later.sent_at.is_some());
+    }
+
+    #[test]
+    // A run killed while creating the journal in place left a file redb refused for good.
+    fn a_journal_creation_cut_short_does_not_block_the_next_open() {
+        let state = tempfile::tempdir().expect("temp dir");
+        let dir = state.path().join("spring");
+        std::fs::create_dir_all(&dir).expect("campaign dir");
+        std::fs::write(dir.join("journal.redb.new"), vec![0u8; 4096]).expect("leftover");
+
+        let journal = Journal::open(state.path(), "spring").expect("open");
+
+        assert!(journal.entries().expect("entries").is_empty());
+        assert!(!dir.join("journal.redb.new").exists());
     }
 
     #[test]

@@ -1,6 +1,10 @@
 //! The `campaign` binary end to end: one test binary, one module per command family.
 
+mod apply;
+mod crash;
 mod csv_dialects;
 mod plan;
+mod sandbox_proc;
+mod status;
 mod support;
 mod validate;
