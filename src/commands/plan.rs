@@ -15,7 +15,7 @@ use crate::campaign::Campaign;
 use crate::cli::PlanArgs;
 use crate::exit::Exit;
 use crate::plan::human::HumanPlan;
-use crate::plan::json::{JsonWriter, MessageRecord, PlanHeader};
+use crate::plan::json::{JsonWriter, MessageRecord, PlanHeader, WRITE_BUFFER};
 use crate::plan::markdown::{self, MarkdownPlan};
 use crate::plan::saved::PlanWriter;
 use crate::plan::{self, Outcome, PlannedMessage};
@@ -170,7 +170,10 @@ impl Sinks {
             false => Shown::Human(HumanPlan::new()),
         };
         let json = match args.json {
-            true => Some(JsonWriter::begin(BufWriter::new(io::stdout()), header)?),
+            true => Some(JsonWriter::begin(
+                BufWriter::with_capacity(WRITE_BUFFER, io::stdout()),
+                header,
+            )?),
             false => None,
         };
         let saved = match &args.out {

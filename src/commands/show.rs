@@ -5,7 +5,7 @@ use std::io::{self, BufWriter};
 use crate::cli::ShowArgs;
 use crate::exit::Exit;
 use crate::plan::human::HumanPlan;
-use crate::plan::json::JsonWriter;
+use crate::plan::json::{JsonWriter, WRITE_BUFFER};
 use crate::plan::saved;
 use crate::style::Style;
 
@@ -37,7 +37,10 @@ pub fn run(args: &ShowArgs) -> anyhow::Result<Exit> {
 fn show_json(args: &ShowArgs) -> anyhow::Result<Exit> {
     // The header comes first in the document, so read it before streaming the messages.
     let (header, _) = saved::read(&args.plan, &mut |_| {})?;
-    let mut writer = JsonWriter::begin(BufWriter::new(io::stdout()), &header.plan)?;
+    let mut writer = JsonWriter::begin(
+        BufWriter::with_capacity(WRITE_BUFFER, io::stdout()),
+        &header.plan,
+    )?;
     let mut failure = None;
     let (_, trailer) = saved::read(&args.plan, &mut |record| {
         if failure.is_none() {

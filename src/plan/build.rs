@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, mpsc};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -212,7 +212,7 @@ impl<'a> Planner<'a> {
             None => return Ok(()),
         };
         let hasher = Arc::new(Mutex::new(Sha256::new()));
-        let Some(mut reader) = self.open_csv(source, &hasher) else {
+        let Some(reader) = self.open_csv(source, &hasher) else {
             return Ok(());
         };
         let headers: Arc<[String]> = Arc::from(reader.headers().to_vec());
@@ -223,11 +223,9 @@ impl<'a> Planner<'a> {
             return Ok(());
         }
 
-        let mut rows = RowPlanner {
+        let rows = RowPlanner {
             campaign: self.campaign,
             source,
-            template,
-            headers,
             columns,
             suppressions,
             phone_rows: HashMap::new(),
@@ -235,30 +233,24 @@ impl<'a> Planner<'a> {
             named_zones: HashMap::new(),
             table_zones: HashMap::new(),
         };
-        let mut record = Record::default();
-        let mut row = 0u64;
-        loop {
-            let message = match reader.read(&mut record) {
-                Ok(false) => break,
-                Ok(true) => {
-                    row += 1;
-                    rows.plan(row, &record)
+        let renderer = RowRenderer {
+            template,
+            headers,
+            max_segments: self.campaign.message.max_segments,
+        };
+
+        // Two stages on two cores: a thread reads and decides rows (CSV, phones, duplicates,
+        // suppressions, zones); this one renders them and hands them to the sink.
+        std::thread::scope(|scope| -> io::Result<()> {
+            let (sender, receiver) = mpsc::sync_channel::<Vec<Decided>>(16);
+            scope.spawn(move || decide_rows(reader, rows, sender));
+            for batch in receiver {
+                for decided in batch {
+                    self.take(decided, &renderer, source, sink)?;
                 }
-                Err(error) => {
-                    let Some(line) = recoverable_line(&error) else {
-                        self.diagnostics.push(error.to_diagnostic(&source.csv));
-                        break;
-                    };
-                    row += 1;
-                    self.row_problem(error.to_diagnostic(&source.csv), source.invalid_rows);
-                    rows.malformed(row, line, &error)
-                }
-            };
-            if let Some(reason) = message.reason {
-                self.report_row(source, &message, reason);
             }
-            self.emit(message, sink)?;
-        }
+            Ok(())
+        })?;
 
         let digest = hasher
             .lock()
@@ -270,6 +262,32 @@ impl<'a> Planner<'a> {
             sha256: digest,
         });
         Ok(())
+    }
+
+    /// Finishes one decided row: renders it when it is to be sent, records its problem.
+    fn take(
+        &mut self,
+        decided: Decided,
+        renderer: &RowRenderer<'_>,
+        source: &RecipientsSource,
+        sink: &mut dyn FnMut(PlannedMessage) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let message = match decided {
+            Decided::Row(message, fields) if message.is_send() => renderer.render(message, fields),
+            Decided::Row(message, _) => message,
+            Decided::Malformed(message, problem) => {
+                self.row_problem(problem, source.invalid_rows);
+                message
+            }
+            Decided::Fatal(problem) => {
+                self.diagnostics.push(problem);
+                return Ok(());
+            }
+        };
+        if let Some(reason) = message.reason {
+            self.report_row(source, &message, reason);
+        }
+        self.emit(message, sink)
     }
 
     fn load_suppressions(&mut self, source: &RecipientsSource) -> Option<SuppressionSet> {
@@ -491,12 +509,96 @@ struct Columns {
     timezone: Option<usize>,
 }
 
+/// Rows handed from the deciding thread to the rendering one at a time.
+const BATCH: usize = 256;
+
+/// A row as the deciding thread leaves it.
+enum Decided {
+    /// Decided; `fields` holds the row's values when it is to be sent (for rendering).
+    Row(PlannedMessage, Vec<String>),
+    /// A malformed CSV row, and the problem to report.
+    Malformed(PlannedMessage, Diagnostic),
+    /// The CSV cannot be read on: the problem, and no more rows.
+    Fatal(Diagnostic),
+}
+
+/// Reads and decides every row, sending them on in batches; stops early if nobody listens.
+fn decide_rows(
+    mut reader: CsvReader,
+    mut rows: RowPlanner<'_>,
+    out: mpsc::SyncSender<Vec<Decided>>,
+) {
+    let csv = rows.source.csv.clone();
+    let mut record = Record::default();
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut row = 0u64;
+    loop {
+        let decided = match reader.read(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                row += 1;
+                let message = rows.plan(row, &record);
+                let fields = match message.is_send() {
+                    true => std::mem::take(&mut record.fields),
+                    false => Vec::new(),
+                };
+                Decided::Row(message, fields)
+            }
+            Err(error) => match recoverable_line(&error) {
+                Some(line) => {
+                    row += 1;
+                    Decided::Malformed(rows.malformed(row, line, &error), error.to_diagnostic(&csv))
+                }
+                None => {
+                    batch.push(Decided::Fatal(error.to_diagnostic(&csv)));
+                    break;
+                }
+            },
+        };
+        batch.push(decided);
+        if batch.len() == BATCH
+            && out
+                .send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
+                .is_err()
+        {
+            return;
+        }
+    }
+    let _ = out.send(batch);
+}
+
+/// Renders the rows that are to be sent.
+struct RowRenderer<'a> {
+    template: Option<&'a MessageTemplate>,
+    headers: Arc<[String]>,
+    max_segments: u32,
+}
+
+impl RowRenderer<'_> {
+    fn render(&self, message: PlannedMessage, fields: Vec<String>) -> PlannedMessage {
+        let Some(template) = self.template else {
+            return message;
+        };
+        let values = RowValues {
+            row: message.row,
+            headers: &self.headers,
+            fields,
+        };
+        match template.render(Some(values)) {
+            Ok(text) => with_text(message, text, self.max_segments),
+            Err(error) => invalid(
+                message,
+                Reason::RenderFailed,
+                format!("the template failed for this row: {error}"),
+            ),
+        }
+    }
+}
+
 /// Per-row decisions, with the sets that span rows.
 struct RowPlanner<'a> {
     campaign: &'a Campaign,
     source: &'a RecipientsSource,
-    template: Option<&'a MessageTemplate>,
-    headers: Arc<[String]>,
     columns: Columns,
     suppressions: SuppressionSet,
     /// The first row of each number, to skip later ones as "same recipient as row N".
@@ -559,7 +661,7 @@ impl RowPlanner<'_> {
             Ok(zones) => message.zones = zones,
             Err(detail) => return invalid(message, Reason::InvalidTimezone, detail),
         }
-        self.render(message, record)
+        message
     }
 
     fn phone_identity(
@@ -613,25 +715,6 @@ impl RowPlanner<'_> {
             .entry(zones.as_ptr() as usize)
             .or_insert_with(|| zone_list(zones));
         Ok(Arc::clone(shared))
-    }
-
-    fn render(&self, message: PlannedMessage, record: &Record) -> PlannedMessage {
-        let Some(template) = self.template else {
-            return message;
-        };
-        let values = RowValues {
-            row: message.row,
-            headers: &self.headers,
-            fields: &record.fields,
-        };
-        match template.render(Some(values)) {
-            Ok(text) => with_text(message, text, self.campaign.message.max_segments),
-            Err(error) => invalid(
-                message,
-                Reason::RenderFailed,
-                format!("the template failed for this row: {error}"),
-            ),
-        }
     }
 
     fn malformed(&self, row: u64, line: u64, error: &CsvError) -> PlannedMessage {

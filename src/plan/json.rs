@@ -14,6 +14,10 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::recipients::phone::Phone;
 use crate::render::segments::Encoding;
 
+/// Output buffer of the streamed JSON and plan files: large, so a million messages cost a
+/// few hundred write calls rather than tens of thousands.
+pub const WRITE_BUFFER: usize = 1 << 20;
+
 /// The version of the `plan --json` document and of saved plan files.
 pub const FORMAT_VERSION: u32 = 1;
 

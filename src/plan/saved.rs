@@ -13,7 +13,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::build::InputHash;
-use super::json::{FORMAT_VERSION, MessageRecord, PlanHeader};
+use super::json::{FORMAT_VERSION, MessageRecord, PlanHeader, WRITE_BUFFER};
 use super::summary::Summary;
 
 /// What a saved plan's first line says it is.
@@ -71,7 +71,7 @@ pub struct PlanWriter {
 impl PlanWriter {
     /// Creates `path` (mode 0600) and writes the header line.
     pub fn create(path: &Path, header: &PlanHeader) -> io::Result<Self> {
-        let mut out = BufWriter::new(crate::private::create_file(path)?);
+        let mut out = BufWriter::with_capacity(WRITE_BUFFER, crate::private::create_file(path)?);
         let saved = SavedHeader {
             kind: KIND.to_owned(),
             format_version: FORMAT_VERSION,

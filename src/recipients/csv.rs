@@ -38,7 +38,7 @@ pub struct CsvReader {
 /// The byte source under the parser, remembering just enough to tell whether the last row
 /// of the file ended with a newline (which decides that row's line number).
 struct Tracked {
-    source: Chain<Cursor<Vec<u8>>, BufReader<Box<dyn Read>>>,
+    source: Chain<Cursor<Vec<u8>>, BufReader<Box<dyn Read + Send>>>,
     total: u64,
     last: Option<u8>,
     at_end: bool,
@@ -97,7 +97,7 @@ impl CsvReader {
 
     /// Reads CSV from any source; `name` is the path errors and diagnostics mention.
     pub fn from_reader(
-        reader: Box<dyn Read>,
+        reader: Box<dyn Read + Send>,
         name: &Path,
         delimiter: Option<u8>,
     ) -> Result<CsvReader, CsvError> {

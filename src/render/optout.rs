@@ -21,24 +21,29 @@ pub fn has_opt_out_instruction(text: &str) -> bool {
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|word| !word.is_empty());
     for word in words {
-        let is_keyword = (3..=11).contains(&word.len())
-            && OPT_OUT_WORDS
-                .iter()
-                .any(|keyword| word.eq_ignore_ascii_case(keyword));
-        if is_keyword {
-            let instructed = INSTRUCTION_VERBS
-                .iter()
-                .any(|verb| previous.eq_ignore_ascii_case(verb));
-            let shouted = !word.bytes().any(|b| b.is_ascii_lowercase());
-            let strong =
-                word.eq_ignore_ascii_case("STOP") || word.eq_ignore_ascii_case("UNSUBSCRIBE");
-            if instructed || (shouted && strong) {
-                return true;
-            }
+        if is_opt_out_instruction(previous, word) {
+            return true;
         }
         previous = word;
     }
     false
+}
+
+fn is_opt_out_instruction(previous: &str, word: &str) -> bool {
+    // Every keyword is 3 to 11 letters: most words are ruled out by length alone.
+    if !(3..=11).contains(&word.len())
+        || !OPT_OUT_WORDS
+            .iter()
+            .any(|keyword| word.eq_ignore_ascii_case(keyword))
+    {
+        return false;
+    }
+    let instructed = INSTRUCTION_VERBS
+        .iter()
+        .any(|verb| previous.eq_ignore_ascii_case(verb));
+    let shouted = !word.bytes().any(|b| b.is_ascii_lowercase());
+    let strong = word.eq_ignore_ascii_case("STOP") || word.eq_ignore_ascii_case("UNSUBSCRIBE");
+    instructed || (shouted && strong)
 }
 
 #[cfg(test)]

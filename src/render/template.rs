@@ -34,12 +34,13 @@ pub struct MessageTemplate {
 }
 
 /// The values one message is rendered with: a CSV row and its header.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct RowValues<'a> {
     /// 1-based data row number.
     pub row: u64,
     pub headers: &'a Arc<[String]>,
-    pub fields: &'a [String],
+    /// The row's values, moved in: rendering keeps them for the template's lifetime.
+    pub fields: Vec<String>,
 }
 
 impl MessageTemplate {
@@ -137,7 +138,7 @@ impl MessageTemplate {
             row: row.map(|values| RowData {
                 row: values.row,
                 headers: Arc::clone(values.headers),
-                fields: values.fields.to_vec(),
+                fields: values.fields,
             }),
         });
         let template = self
@@ -334,7 +335,7 @@ mod tests {
             .render(Some(RowValues {
                 row: 3,
                 headers: &headers,
-                fields: &fields,
+                fields,
             }))
             .expect("renders");
         assert_eq!(text, "Hi Ana https://row.example #3");
@@ -350,7 +351,7 @@ mod tests {
         let text = template.render(Some(RowValues {
             row: 1,
             headers: &headers,
-            fields: &fields,
+            fields,
         }));
         assert_eq!(text.as_deref(), Ok("Bo"));
     }
