@@ -3,6 +3,7 @@
 mod apply;
 mod crash;
 mod csv_dialects;
+mod online;
 mod plan;
 mod sandbox_proc;
 mod status;
