@@ -11,17 +11,7 @@ use jiff::civil::{Date, DateTime, Time};
 use jiff::tz::TimeZone;
 
 use crate::campaign::Window;
-
-/// The zones a recipient of unknown zone may be in: the fifty states' zones.
-pub const US_ZONES: [&str; 7] = [
-    "America/New_York",
-    "America/Chicago",
-    "America/Denver",
-    "America/Phoenix",
-    "America/Los_Angeles",
-    "America/Anchorage",
-    "Pacific/Honolulu",
-];
+use crate::recipients::timezone::US_ZONES;
 
 /// Days searched ahead for an instant open in every zone. Windows repeat daily, so a common
 /// opening, if there is one, shows up within two days; the rest is margin for DST shifts.

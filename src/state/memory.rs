@@ -83,52 +83,11 @@ impl Ledger for MemoryLedger {
     }
 }
 
-/// Applies one record to the entries.
+/// Applies one record to the entries, by the same rule the durable journal uses.
 fn fold(entries: &mut BTreeMap<String, Entry>, record: &Record) {
-    match record {
-        Record::Intent {
-            local_id,
-            row,
-            attempt,
-        } => {
-            let entry = entries
-                .entry(local_id.clone())
-                .or_insert_with(|| blank(local_id, *row));
-            entry.row = *row;
-            entry.status = EntryStatus::InFlight;
-            entry.attempts = entry.attempts.max(*attempt);
-        }
-        Record::Outcome {
-            local_id,
-            status,
-            message_id,
-            request_id,
-            sent_at,
-            error,
-        } => {
-            let entry = entries
-                .entry(local_id.clone())
-                .or_insert_with(|| blank(local_id, 0));
-            entry.status = *status;
-            entry.message_id = *message_id;
-            entry.request_id.clone_from(request_id);
-            entry.sent_at.clone_from(sent_at);
-            entry.error.clone_from(error);
-        }
-    }
-}
-
-fn blank(local_id: &str, row: u64) -> Entry {
-    Entry {
-        local_id: local_id.to_owned(),
-        row,
-        status: EntryStatus::InFlight,
-        attempts: 0,
-        message_id: None,
-        request_id: None,
-        sent_at: None,
-        error: None,
-    }
+    let local_id = record.local_id().to_owned();
+    let current = entries.remove(&local_id);
+    entries.insert(local_id, super::journal::apply_record(current, record));
 }
 
 #[cfg(test)]
