@@ -105,14 +105,8 @@ pub struct ApplyArgs {
     #[arg(long, value_name = "DIR")]
     pub report: Option<PathBuf>,
 
-    /// Where the send journal lives.
-    #[arg(
-        long,
-        value_name = "DIR",
-        default_value = ".campaign/state",
-        env = "CAMPAIGN_STATE_DIR"
-    )]
-    pub state_dir: PathBuf,
+    #[command(flatten)]
+    pub state: StateDir,
 
     /// Re-send messages whose outcome is unknown (only safe if Heymarket dedupes `local_id`).
     #[arg(long)]
@@ -143,14 +137,8 @@ pub struct StatusArgs {
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
 
-    /// Where the send journal lives.
-    #[arg(
-        long,
-        value_name = "DIR",
-        default_value = ".campaign/state",
-        env = "CAMPAIGN_STATE_DIR"
-    )]
-    pub state_dir: PathBuf,
+    #[command(flatten)]
+    pub state: StateDir,
 
     /// Look up `unknown` messages in Heymarket's conversation history and settle them.
     #[arg(long)]
@@ -159,4 +147,17 @@ pub struct StatusArgs {
     /// Print the status as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Where a campaign's send journal lives; shared by `apply` and `status`.
+#[derive(Debug, Args)]
+pub struct StateDir {
+    /// Where the send journal lives.
+    #[arg(
+        long = "state-dir",
+        value_name = "DIR",
+        default_value = ".campaign/state",
+        env = "CAMPAIGN_STATE_DIR"
+    )]
+    pub path: PathBuf,
 }

@@ -59,7 +59,7 @@ async fn apply(args: ApplyArgs) -> anyhow::Result<Exit> {
         return Ok(Exit::Error);
     }
 
-    let journal = match Journal::open(&args.state_dir, &campaign.name) {
+    let journal = match Journal::open(&args.state.path, &campaign.name) {
         Ok(journal) => journal,
         Err(error) => {
             eprintln!("error: {error}");
@@ -83,7 +83,7 @@ async fn apply(args: ApplyArgs) -> anyhow::Result<Exit> {
             (args.file.clone(), trailer.summary.to_send)
         }
         false => {
-            let plan_path = args.state_dir.join(&campaign.name).join("apply.plan");
+            let plan_path = args.state.path.join(&campaign.name).join("apply.plan");
             let Some(trailer) = plan_now(&campaign, &campaign_file, &plan_path, &online)? else {
                 return Ok(Exit::Error);
             };

@@ -33,11 +33,11 @@ pub fn run(args: &StatusArgs) -> anyhow::Result<Exit> {
         runtime.block_on(settle(args, &campaign))?;
     }
 
-    let Some(entries) = Journal::read_only(&args.state_dir, &campaign.name)? else {
+    let Some(entries) = Journal::read_only(&args.state.path, &campaign.name)? else {
         println!(
             "campaign `{}` has no journal under `{}`: nothing was applied yet",
             campaign.name,
-            args.state_dir.display()
+            args.state.path.display()
         );
         return Ok(Exit::Success);
     };
@@ -99,7 +99,7 @@ async fn settle(args: &StatusArgs, campaign: &Campaign) -> anyhow::Result<()> {
     let base_url = std::env::var(ENV_BASE_URL).unwrap_or_else(|_| DEFAULT_BASE_URL.to_owned());
     let gate = Arc::new(RateGate::new(campaign.send.rate.per_minute()));
     let client = Client::new(&base_url, credentials, gate, Duration::from_secs(30))?;
-    let journal = Journal::open(&args.state_dir, &campaign.name)?;
+    let journal = Journal::open(&args.state.path, &campaign.name)?;
 
     let phones = phones_by_local_id(campaign)?;
     let unknown: Vec<Entry> = journal
