@@ -8,7 +8,8 @@ pub enum Exit {
     /// Everything worked (for `apply`: every message accepted, already sent, or skipped by
     /// rule).
     Success = 0,
-    /// An error: bad input, a refused plan, or at least one message failed for good.
+    /// An error: bad input, a refused plan, or at least one message failed for good or has
+    /// an unknown outcome.
     Error = 1,
     /// `plan --detailed-exitcode` only: the plan would send at least one message.
     Changes = 2,
@@ -28,5 +29,6 @@ pub const HELP: &str = "\
 Exit codes:
   0  success (apply: every message accepted, already sent, or skipped by rule)
   1  error: bad input, a stale or refused plan, or a message that failed for good
+     or whose outcome is unknown (see the report and `campaign status`)
   2  plan --detailed-exitcode: at least one message would be sent
   3  apply halted safely and can be resumed (send window, error budget, Ctrl-C)";

@@ -143,6 +143,7 @@ impl Api {
         };
 
         let per_minute = rate_per_minute(args, campaign, &base_url)?;
+        log::info!("sending to {base_url} at {per_minute:?} requests a minute (None: unlimited)");
         let gate = Arc::new(match per_minute {
             Some(per_minute) => RateGate::new(per_minute),
             None => RateGate::unlimited(),

@@ -216,6 +216,12 @@ impl<'a> Planner<'a> {
             return Ok(());
         };
         let headers: Arc<[String]> = Arc::from(reader.headers().to_vec());
+        log::info!(
+            "reading `{}`: delimiter {:?}, columns {:?}",
+            source.csv.display(),
+            char::from(reader.delimiter()),
+            headers
+        );
         let Some(columns) = self.find_columns(source, &headers) else {
             return Ok(());
         };
@@ -295,7 +301,14 @@ impl<'a> Planner<'a> {
             self.hash_file("suppress", path);
         }
         match load_suppressions(&source.suppress, source.default_region) {
-            Ok(set) => Some(set),
+            Ok(set) => {
+                log::info!(
+                    "{} numbers in {} suppression files",
+                    set.len(),
+                    source.suppress.len()
+                );
+                Some(set)
+            }
             Err(problems) => {
                 self.diagnostics.extend(problems);
                 None
