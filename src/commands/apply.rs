@@ -59,7 +59,8 @@ async fn apply(args: ApplyArgs) -> anyhow::Result<Exit> {
         return Ok(Exit::Error);
     }
 
-    let journal = match Journal::open(&args.state.path, &campaign.name) {
+    let state_dir = state_dir(&args);
+    let journal = match Journal::open(&state_dir, &campaign.name) {
         Ok(journal) => journal,
         Err(error) => {
             eprintln!("error: {error}");
@@ -83,7 +84,7 @@ async fn apply(args: ApplyArgs) -> anyhow::Result<Exit> {
             (args.file.clone(), trailer.summary.to_send)
         }
         false => {
-            let plan_path = args.state.path.join(&campaign.name).join("apply.plan");
+            let plan_path = state_dir.join(&campaign.name).join("apply.plan");
             let Some(trailer) = plan_now(&campaign, &campaign_file, &plan_path, &online)? else {
                 return Ok(Exit::Error);
             };
@@ -99,6 +100,16 @@ async fn apply(args: ApplyArgs) -> anyhow::Result<Exit> {
     let report_dir = write_report(&args, &campaign, &journal, &plan_path, &summary)?;
     api.shutdown().await;
     Ok(finish(&summary, &report_dir, &campaign_file))
+}
+
+/// Where this run's journal lives. A sandbox rehearsal keeps its own, below the real one:
+/// were it to share the real journal, a rehearsed recipient would read as "already sent"
+/// and the real run would skip them.
+fn state_dir(args: &ApplyArgs) -> PathBuf {
+    match args.sandbox {
+        true => args.state.path.join("sandbox"),
+        false => args.state.path.clone(),
+    }
 }
 
 /// The campaign file a saved plan was made from.

@@ -520,3 +520,21 @@ fn an_in_process_sandbox_rehearsal_needs_no_credentials() {
     assert_eq!(statuses["15105550199"], "skipped_opted_out");
     assert_private_report(&case, 1);
 }
+
+#[test]
+// Regression: a rehearsal shared the real journal, so a real apply after `--sandbox` found
+// everyone "already sent" and texted nobody.
+fn a_sandbox_rehearsal_does_not_count_as_a_real_send() {
+    let case = Case::recipients(FAST_SEND, &csv_of(3));
+    assert_exit(
+        &run(case.apply(&case.campaign_file(), 1).arg("--sandbox")),
+        0,
+    );
+    let sandbox = sandbox(&case, &[]);
+
+    let output = run(&mut apply_to(&case, &sandbox, 2));
+
+    assert_exit(&output, 0);
+    assert_eq!(sandbox.messages().len(), 3);
+    assert!(case.statuses(2).values().all(|status| status == "sent"));
+}
