@@ -201,7 +201,7 @@ fn region(code: Option<&str>, problems: &mut Problems) -> Region {
 
 /// The one place a region code from the campaign file becomes a [`Region`].
 fn parse_region(code: &str) -> Option<Region> {
-    Region::parse(code.trim()).ok()
+    Region::parse(code).ok()
 }
 
 /// Reads a number written in the campaign file, noting it at `path` when it is not one.

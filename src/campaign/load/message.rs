@@ -99,6 +99,13 @@ fn single_source(raw: &RawMessage, folder: &Path, problems: &mut Problems) -> Op
         return Some(Content::TemplateId(id.get()));
     }
     if let Some(text) = &raw.text {
+        if text.trim().is_empty() {
+            let hint = "write the message, or leave `text` out for a `media_url` alone";
+            problems
+                .error(&["message", "text"], At::Key, "`message.text` is empty")
+                .hint(hint);
+            return None;
+        }
         let first_line = problems
             .spot(&["message", "text"])
             .map_or(1, |spot| spot.content_line);

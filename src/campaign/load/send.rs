@@ -86,16 +86,15 @@ fn rate(text: &str, problems: &mut Problems) -> Option<Rate> {
     Some(rate)
 }
 
-/// `400/min` or `5/s`, spaces allowed around the slash.
+/// `400/min` or `5/s`, exactly as the schema's pattern has it.
 fn parse_rate(text: &str) -> Option<Rate> {
     let (count, unit) = text.split_once('/')?;
-    let per = match unit.trim() {
+    let per = match unit {
         "min" => RatePeriod::Minute,
         "s" => RatePeriod::Second,
         _ => return None,
     };
-    let count = count.trim();
-    if !count.bytes().all(|b| b.is_ascii_digit()) {
+    if count.is_empty() || !count.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     Some(Rate {
@@ -106,7 +105,7 @@ fn parse_rate(text: &str) -> Option<Rate> {
 
 fn window(text: &str, problems: &mut Problems) -> Option<Window> {
     let path = ["send", "window"];
-    if text.trim() == "always" {
+    if text == "always" {
         problems
             .warning(
                 &path,
@@ -147,7 +146,7 @@ fn parse_window(text: &str) -> Option<(Time, Time)> {
 
 /// `HH:MM`, 24-hour.
 fn parse_time(text: &str) -> Option<Time> {
-    let (hour, minute) = text.trim().split_once(':')?;
+    let (hour, minute) = text.split_once(':')?;
     let digits = |part: &str| part.len() == 2 && part.bytes().all(|b| b.is_ascii_digit());
     if !digits(hour) || !digits(minute) {
         return None;
@@ -195,8 +194,10 @@ mod tests {
 
     #[test]
     fn reads_rates() {
-        let rate = parse_rate("5 / s").unwrap();
+        let rate = parse_rate("5/s").unwrap();
         assert_eq!((rate.count, rate.per), (5, RatePeriod::Second));
+        assert!(parse_rate("5 / s").is_none());
+        assert!(parse_rate("/s").is_none());
         assert!(parse_rate("5/hour").is_none());
         assert!(parse_rate("-5/s").is_none());
         assert!(parse_rate("fast").is_none());

@@ -399,6 +399,14 @@ fn the_message_names_exactly_one_source() {
 }
 
 #[test]
+fn an_empty_text_is_refused() {
+    assert_says(
+        &VALID.replace("  text: Hi", "  text: \"  \""),
+        &["`message.text` is empty", "c/campaign.yaml:8:3"],
+    );
+}
+
+#[test]
 fn a_template_file_is_read_from_the_campaign_folder() {
     let folder = tempfile::tempdir().unwrap();
     std::fs::write(folder.path().join("spring.j2"), "Hi {{ name }}\n").unwrap();
