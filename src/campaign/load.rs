@@ -98,11 +98,14 @@ fn build(raw: RawCampaign, problems: &mut Problems) -> Option<Campaign> {
         .unwrap_or(Path::new(""))
         .to_path_buf();
 
-    let name = required(raw.name, "name", problems).and_then(|name| slug(name, problems));
-    let inbox = required(raw.inbox, "inbox", problems);
-    let creator = required(raw.creator, "creator", problems);
-    let raw_audience = required(raw.audience, "audience", problems);
-    let raw_message = required(raw.message, "message", problems);
+    let mut missing = Vec::new();
+    let name = required(raw.name, "name", &mut missing, problems);
+    let inbox = required(raw.inbox, "inbox", &mut missing, problems);
+    let creator = required(raw.creator, "creator", &mut missing, problems);
+    let raw_audience = required(raw.audience, "audience", &mut missing, problems);
+    let raw_message = required(raw.message, "message", &mut missing, problems);
+    report_missing(&missing, problems);
+    let name = name.and_then(|name| slug(name, problems));
 
     let region_code = raw_audience.as_ref().and_then(|a| a.default_region.clone());
     let region = region(region_code.as_deref(), problems);
@@ -130,14 +133,35 @@ fn build(raw: RawCampaign, problems: &mut Problems) -> Option<Campaign> {
     })
 }
 
-/// A required top-level key's value, noting its absence (unless already reported as bad).
-fn required<T>(value: Option<T>, key: &str, problems: &mut Problems) -> Option<T> {
+/// A required top-level key's value; its name joins `missing` when it is absent (unless the
+/// key pass already reported it as misspelt or wrongly typed).
+fn required<T>(
+    value: Option<T>,
+    key: &'static str,
+    missing: &mut Vec<&'static str>,
+    problems: &Problems,
+) -> Option<T> {
     if value.is_none() && !problems.is_reported(&[key]) {
-        problems
-            .error_in_file(format!("missing `{key}`"))
-            .hint(format!("add a top-level `{key}:` key"));
+        missing.push(key);
     }
     value
+}
+
+/// One error naming every missing required key.
+fn report_missing(missing: &[&str], problems: &mut Problems) {
+    let names: Vec<String> = missing.iter().map(|key| format!("`{key}`")).collect();
+    let (message, hint) = match names.as_slice() {
+        [] => return,
+        [one] => (
+            format!("missing required key {one}"),
+            format!("add a top-level {one} key"),
+        ),
+        [init @ .., last] => (
+            format!("missing required keys {} and {last}", init.join(", ")),
+            "add them as top-level keys".to_owned(),
+        ),
+    };
+    problems.error_in_file(message).hint(hint);
 }
 
 /// Checks the name's slug rule, suggesting a slug made from it.
@@ -145,9 +169,11 @@ fn slug(name: String, problems: &mut Problems) -> Option<String> {
     if is_slug(&name) {
         return Some(name);
     }
-    let hint = match slugify(&name) {
-        suggestion if is_slug(&suggestion) => format!("try `name: {suggestion}`"),
-        _ => "use lowercase letters, digits and `-`, starting with a letter or digit".to_owned(),
+    // A suggestion from a name with non-ASCII letters would lose them, so none is made.
+    let suggestion = Some(slugify(&name)).filter(|slug| name.is_ascii() && is_slug(slug));
+    let hint = match suggestion {
+        Some(slug) => format!("try `name: {slug}`"),
+        None => "use lowercase letters, digits and `-`, starting with a letter or digit".to_owned(),
     };
     let message = format!(
         "`name` must be a slug of at most {MAX_NAME_LEN} characters (`a-z`, `0-9`, `-`), \

@@ -243,6 +243,7 @@ fn unknown_key(path: &[String], keys: &[Key], problems: &mut Problems) -> Option
     let close = did_you_mean(name, names.clone());
     let hint = match (close, home_of(name, TOP, &mut Vec::new())) {
         (Some(close), _) => format!("did you mean `{close}`?"),
+        (None, _) if name == "<<" => "merge keys are not supported: write the keys out".to_owned(),
         (None, Some(home)) if home.is_empty() => format!("`{name}` belongs at the top level"),
         (None, Some(home)) => format!("`{name}` belongs under `{}`", dotted(&home)),
         _ => format!(

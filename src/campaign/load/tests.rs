@@ -272,10 +272,23 @@ fn a_badly_typed_audience_or_content_is_reported_once() {
 }
 
 #[test]
+fn all_missing_keys_share_one_error() {
+    let loaded = run("version: 1\nname: x\n");
+    assert_eq!(loaded.diagnostics.len(), 1);
+    assert_eq!(
+        loaded.diagnostics[0].message,
+        "missing required keys `inbox`, `creator`, `audience` and `message`"
+    );
+}
+
+#[test]
 fn missing_required_keys_are_named() {
     assert_says(
         &VALID.replace("creator: 7\n", ""),
-        &["error: missing `creator`", "add a top-level `creator:` key"],
+        &[
+            "error: missing required key `creator`\n  --> c/campaign.yaml\n",
+            "add a top-level `creator` key",
+        ],
     );
 }
 
@@ -568,6 +581,10 @@ fn the_name_is_a_slug_with_a_suggestion() {
             "c/campaign.yaml:2:7",
             "= hint: try `name: spring-sale-2026`",
         ],
+    );
+    assert_says(
+        &VALID.replace("name: spring", "name: été"),
+        &["= hint: use lowercase letters, digits and `-`"],
     );
     assert_eq!(slugify("--A  b--"), "a-b");
     assert!(is_slug("a") && !is_slug("-a") && !is_slug(&"a".repeat(64)));
