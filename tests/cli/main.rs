@@ -6,6 +6,7 @@ mod csv_dialects;
 mod online;
 mod plan;
 mod sandbox_proc;
+mod secrets;
 mod status;
 mod support;
 mod validate;
