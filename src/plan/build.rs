@@ -7,7 +7,6 @@
 //! changed. It never talks to the network and never writes output itself: each message is
 //! handed to the caller's sink as soon as it is decided.
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -16,17 +15,17 @@ use std::sync::{Arc, Mutex, mpsc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::rows::{Columns, Decided, RowPlanner, RowRenderer, decide_rows, with_text, zone_list};
 use super::{PlannedMessage, Reason, Status, Summary, Target};
 use crate::campaign::locate::Locations;
 use crate::campaign::{Audience, Campaign, Content, RecipientsSource, RowPolicy};
 use crate::diagnostic::Diagnostic;
-use crate::recipients::csv::{CsvError, CsvReader, Record};
-use crate::recipients::phone::{Phone, PhoneError};
+use crate::recipients::csv::CsvReader;
 use crate::recipients::suppress::{SuppressionSet, load_suppressions};
-use crate::recipients::timezone::{US_ZONES, zones_for};
+use crate::recipients::timezone::US_ZONES;
 use crate::render::local_id::{RecipientKey, local_id};
 use crate::render::segments;
-use crate::render::template::{MessageTemplate, RowValues};
+use crate::render::template::MessageTemplate;
 
 /// At most this many row problems are reported one by one; the rest are counted.
 const MAX_ROW_DIAGNOSTICS: usize = 50;
@@ -229,16 +228,7 @@ impl<'a> Planner<'a> {
             return Ok(());
         }
 
-        let rows = RowPlanner {
-            campaign: self.campaign,
-            source,
-            columns,
-            suppressions,
-            phone_rows: HashMap::new(),
-            chat_rows: HashMap::new(),
-            named_zones: HashMap::new(),
-            table_zones: HashMap::new(),
-        };
+        let rows = RowPlanner::new(self.campaign, source, columns, suppressions);
         let renderer = RowRenderer {
             template,
             headers,
@@ -514,247 +504,6 @@ impl<'a> Planner<'a> {
     }
 }
 
-/// The positions of the columns that say who a row is for.
-#[derive(Debug, Clone, Copy)]
-struct Columns {
-    phone: Option<usize>,
-    chat_id: Option<usize>,
-    timezone: Option<usize>,
-}
-
-/// Rows handed from the deciding thread to the rendering one at a time.
-const BATCH: usize = 256;
-
-/// A row as the deciding thread leaves it.
-enum Decided {
-    /// Decided; `fields` holds the row's values when it is to be sent (for rendering).
-    Row(PlannedMessage, Vec<String>),
-    /// A malformed CSV row, and the problem to report.
-    Malformed(PlannedMessage, Diagnostic),
-    /// The CSV cannot be read on: the problem, and no more rows.
-    Fatal(Diagnostic),
-}
-
-/// Reads and decides every row, sending them on in batches; stops early if nobody listens.
-fn decide_rows(
-    mut reader: CsvReader,
-    mut rows: RowPlanner<'_>,
-    out: mpsc::SyncSender<Vec<Decided>>,
-) {
-    let csv = rows.source.csv.clone();
-    let mut record = Record::default();
-    let mut batch = Vec::with_capacity(BATCH);
-    let mut row = 0u64;
-    loop {
-        let decided = match reader.read(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {
-                row += 1;
-                let message = rows.plan(row, &record);
-                let fields = match message.is_send() {
-                    true => std::mem::take(&mut record.fields),
-                    false => Vec::new(),
-                };
-                Decided::Row(message, fields)
-            }
-            Err(error) => match recoverable_line(&error) {
-                Some(line) => {
-                    row += 1;
-                    Decided::Malformed(rows.malformed(row, line, &error), error.to_diagnostic(&csv))
-                }
-                None => {
-                    batch.push(Decided::Fatal(error.to_diagnostic(&csv)));
-                    break;
-                }
-            },
-        };
-        batch.push(decided);
-        if batch.len() == BATCH
-            && out
-                .send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
-                .is_err()
-        {
-            return;
-        }
-    }
-    let _ = out.send(batch);
-}
-
-/// Renders the rows that are to be sent.
-struct RowRenderer<'a> {
-    template: Option<&'a MessageTemplate>,
-    headers: Arc<[String]>,
-    max_segments: u32,
-}
-
-impl RowRenderer<'_> {
-    fn render(&self, message: PlannedMessage, fields: Vec<String>) -> PlannedMessage {
-        let Some(template) = self.template else {
-            return message;
-        };
-        let values = RowValues {
-            row: message.row,
-            headers: &self.headers,
-            fields,
-        };
-        match template.render(Some(values)) {
-            Ok(text) => with_text(message, text, self.max_segments),
-            Err(error) => invalid(
-                message,
-                Reason::RenderFailed,
-                format!("the template failed for this row: {error}"),
-            ),
-        }
-    }
-}
-
-/// Per-row decisions, with the sets that span rows.
-struct RowPlanner<'a> {
-    campaign: &'a Campaign,
-    source: &'a RecipientsSource,
-    columns: Columns,
-    suppressions: SuppressionSet,
-    /// The first row of each number, to skip later ones as "same recipient as row N".
-    phone_rows: HashMap<u64, u64>,
-    chat_rows: HashMap<u64, u64>,
-    /// Zone lists by column value (`None`: not an IANA zone) and by area-code table entry,
-    /// so rows share one allocation per distinct zone set.
-    named_zones: HashMap<String, Option<Arc<[String]>>>,
-    table_zones: HashMap<usize, Arc<[String]>>,
-}
-
-impl RowPlanner<'_> {
-    fn plan(&mut self, row: u64, record: &Record) -> PlannedMessage {
-        let mut message = blank(row, Some(record.line));
-        let field = |index: Option<usize>| {
-            index
-                .map(|index| record.get(index).trim())
-                .filter(|value| !value.is_empty())
-        };
-        let phone_text = field(self.columns.phone);
-        let chat_text = field(self.columns.chat_id);
-
-        let identity = match (phone_text, chat_text) {
-            (Some(_), Some(_)) => Err((
-                Reason::PhoneAndChatId,
-                "has both a phone number and a chat id: keep one".to_owned(),
-            )),
-            (None, None) => Err((Reason::MissingTarget, "has no phone number".to_owned())),
-            (Some(text), None) => self.phone_identity(text, row),
-            (None, Some(text)) => self.chat_identity(text, row),
-        };
-        let (target, first_row) = match identity {
-            Ok(found) => found,
-            Err((reason, detail)) => return invalid(message, reason, detail),
-        };
-
-        message.local_id = Some(match &target {
-            Target::Phone(phone) => {
-                local_id(&self.campaign.name, RecipientKey::Phone(phone.digits()))
-            }
-            Target::Chat(id) => local_id(&self.campaign.name, RecipientKey::Chat(*id)),
-            _ => String::new(),
-        });
-        message.target = target;
-        if let Some(first) = first_row {
-            message.status = Status::Skip;
-            message.reason = Some(Reason::Duplicate);
-            message.detail = Some(format!("same recipient as row {first}"));
-            return message;
-        }
-        if let Target::Phone(phone) = &message.target
-            && self.suppressions.contains(phone)
-        {
-            message.status = Status::Skip;
-            message.reason = Some(Reason::Suppressed);
-            return message;
-        }
-
-        match self.zones(field(self.columns.timezone), &message.target) {
-            Ok(zones) => message.zones = zones,
-            Err(detail) => return invalid(message, Reason::InvalidTimezone, detail),
-        }
-        message
-    }
-
-    fn phone_identity(
-        &mut self,
-        text: &str,
-        row: u64,
-    ) -> Result<(Target, Option<u64>), (Reason, String)> {
-        let phone = Phone::parse(text, self.source.default_region).map_err(|error| {
-            let shown = match error {
-                // Rounded by a spreadsheet: no longer anyone's number, and worth recognising.
-                PhoneError::SpreadsheetMangled => text.to_owned(),
-                _ => mask_written_phone(text),
-            };
-            (Reason::InvalidPhone, format!("phone `{shown}`: {error}"))
-        })?;
-        let first = first_row(&mut self.phone_rows, phone.as_u64(), row);
-        Ok((Target::Phone(phone), first))
-    }
-
-    fn chat_identity(
-        &mut self,
-        text: &str,
-        row: u64,
-    ) -> Result<(Target, Option<u64>), (Reason, String)> {
-        let id: u64 = text.parse().ok().filter(|id| *id > 0).ok_or_else(|| {
-            (
-                Reason::InvalidChatId,
-                format!("chat id `{text}` is not a positive whole number"),
-            )
-        })?;
-        let first = first_row(&mut self.chat_rows, id, row);
-        Ok((Target::Chat(id), first))
-    }
-
-    fn zones(&mut self, column: Option<&str>, target: &Target) -> Result<Arc<[String]>, String> {
-        if let Some(name) = column {
-            let known = self.named_zones.entry(name.to_owned()).or_insert_with(|| {
-                let is_zone = jiff::tz::TimeZone::get(name).is_ok();
-                is_zone.then(|| Arc::from(vec![name.to_owned()]))
-            });
-            return known.clone().ok_or_else(|| {
-                format!("time zone `{name}` is not an IANA zone name such as `America/Chicago`")
-            });
-        }
-        let zones = match target {
-            Target::Phone(phone) => zones_for(phone),
-            _ => US_ZONES,
-        };
-        let shared = self
-            .table_zones
-            .entry(zones.as_ptr() as usize)
-            .or_insert_with(|| zone_list(zones));
-        Ok(Arc::clone(shared))
-    }
-
-    fn malformed(&self, row: u64, line: u64, error: &CsvError) -> PlannedMessage {
-        invalid(
-            blank(row, Some(line)),
-            Reason::MalformedRow,
-            error.to_string(),
-        )
-    }
-}
-
-/// A phone cell as written, every digit but the last two hidden. An invalid number is most
-/// often a real one with a typo, and this text reaches PR comments and CI logs.
-fn mask_written_phone(text: &str) -> String {
-    let digits = text.chars().filter(char::is_ascii_digit).count();
-    let mut seen = 0;
-    text.chars()
-        .map(|c| {
-            if !c.is_ascii_digit() {
-                return c;
-            }
-            seen += 1;
-            if seen + 2 > digits { c } else { '•' }
-        })
-        .collect()
-}
-
 /// Points `diagnostic` at the campaign-file key `path`, when the file can be read again
 /// and still holds it; otherwise it stays about the file as a whole.
 fn at_key(diagnostic: Diagnostic, file: &Path, path: &[&str]) -> Diagnostic {
@@ -770,69 +519,6 @@ fn at_key(diagnostic: Diagnostic, file: &Path, path: &[&str]) -> Diagnostic {
     diagnostic.at(&source, spot.key.line, spot.key.col, spot.key_len)
 }
 
-/// The row `key` was first seen on, or `None` (and `row` remembered) when this is the first.
-fn first_row(rows: &mut HashMap<u64, u64>, key: u64, row: u64) -> Option<u64> {
-    match rows.entry(key) {
-        std::collections::hash_map::Entry::Occupied(first) => Some(*first.get()),
-        std::collections::hash_map::Entry::Vacant(slot) => {
-            slot.insert(row);
-            None
-        }
-    }
-}
-
-/// Adds the rendered text and its SMS accounting; over `max_segments` the row is invalid.
-fn with_text(mut message: PlannedMessage, text: String, max_segments: u32) -> PlannedMessage {
-    let counted = segments::count(&text);
-    message.encoding = Some(counted.encoding);
-    message.segments = Some(counted.segments);
-    message.text = Some(text);
-    if counted.segments > max_segments {
-        let detail = format!(
-            "{} segments, above `max_segments: {max_segments}`",
-            counted.segments
-        );
-        return invalid(message, Reason::TooManySegments, detail);
-    }
-    message
-}
-
-fn zone_list(zones: &[&str]) -> Arc<[String]> {
-    zones.iter().map(|zone| (*zone).to_owned()).collect()
-}
-
-/// A row not yet decided: planned to send until a rule says otherwise.
-fn blank(row: u64, line: Option<u64>) -> PlannedMessage {
-    PlannedMessage {
-        row,
-        line,
-        status: Status::Send,
-        reason: None,
-        detail: None,
-        target: Target::None,
-        text: None,
-        encoding: None,
-        segments: None,
-        local_id: None,
-        zones: Arc::from(Vec::new()),
-    }
-}
-
-fn invalid(mut message: PlannedMessage, reason: Reason, detail: String) -> PlannedMessage {
-    message.status = Status::Invalid;
-    message.reason = Some(reason);
-    message.detail = Some(detail);
-    message
-}
-
-/// The line of a row-level CSV error the reader can continue past; `None` for fatal ones.
-fn recoverable_line(error: &CsvError) -> Option<u64> {
-    match error {
-        CsvError::Ragged { line, .. } | CsvError::Utf8 { line, .. } => Some(*line),
-        _ => None,
-    }
-}
-
 /// Hashes the bytes of the recipient CSV as the reader streams through them.
 struct HashingReader {
     inner: File,
@@ -846,17 +532,5 @@ impl Read for HashingReader {
             hasher.update(&buf[..read]);
         }
         Ok(read)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn written_phones_keep_only_their_last_two_digits() {
-        assert_eq!(mask_written_phone("+1 510 555 01011"), "+• ••• ••• •••11");
-        assert_eq!(mask_written_phone("510-555-0101 x"), "•••-•••-••01 x");
-        assert_eq!(mask_written_phone("bad"), "bad");
     }
 }

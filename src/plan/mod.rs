@@ -9,6 +9,7 @@ pub mod build;
 pub mod human;
 pub mod json;
 pub mod markdown;
+mod rows;
 pub mod saved;
 pub mod summary;
 
