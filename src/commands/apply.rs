@@ -6,8 +6,7 @@
 //! reviewed. The send engine then works through the plan against the durable journal, and the
 //! report joins the plan with the journal, row by row.
 
-use std::fs::File;
-use std::io::{self, BufRead, BufReader, IsTerminal, Write};
+use std::io::{self, BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -310,7 +309,7 @@ fn check_saved_plan(
         }
     }
 
-    let mut saved_messages = RecordReader::open(plan_path)?;
+    let mut saved_messages = saved::messages(plan_path)?;
     let mut mismatch: Option<u64> = None;
     plan::build(campaign, options, &mut |message| {
         let saved = saved_messages.next().and_then(|record| record.sha256);
@@ -328,30 +327,6 @@ fn check_saved_plan(
             plan_path.display()
         ),
         None => Ok(trailer),
-    }
-}
-
-/// Reads a plan file's messages one at a time.
-struct RecordReader {
-    lines: io::Lines<BufReader<File>>,
-}
-
-impl RecordReader {
-    fn open(path: &Path) -> anyhow::Result<Self> {
-        let file = File::open(path).with_context(|| format!("cannot read `{}`", path.display()))?;
-        let mut lines = BufReader::new(file).lines();
-        lines.next();
-        Ok(Self { lines })
-    }
-}
-
-impl Iterator for RecordReader {
-    type Item = MessageRecord;
-
-    fn next(&mut self) -> Option<MessageRecord> {
-        let line = self.lines.next()?.ok()?;
-        let value: serde_json::Value = serde_json::from_str(&line).ok()?;
-        serde_json::from_value(value.get("message")?.clone()).ok()
     }
 }
 
@@ -376,7 +351,7 @@ async fn send(
         max_failure_ratio: campaign.send.max_failure_ratio,
         clock,
     };
-    let items = RecordReader::open(plan_path)?.filter_map(|record| send_item(campaign, record));
+    let items = saved::messages(plan_path)?.filter_map(|record| send_item(campaign, record));
 
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::spawn(async move {
@@ -471,7 +446,7 @@ fn write_report(
     let entries = journal.entries()?;
     let mut report = ReportWriter::create(&dir, &campaign.name)
         .with_context(|| format!("cannot write the report to `{}`", dir.display()))?;
-    for record in RecordReader::open(plan_path)? {
+    for record in saved::messages(plan_path)? {
         let entry = record.local_id.as_ref().and_then(|id| entries.get(id));
         report.add(&ResultRow::new(&record, entry))?;
     }

@@ -157,6 +157,38 @@ pub fn read(
     Err(PlanFileError::Truncated { path: shown })
 }
 
+/// A plan file's messages, one line at a time, up to the trailer.
+///
+/// For files already checked with [`read`] (which reports a malformed line) or written by
+/// this process: a line that does not parse ends the stream.
+#[derive(Debug)]
+pub struct Messages {
+    lines: io::Lines<BufReader<File>>,
+}
+
+/// Streams the messages of the plan at `path`.
+pub fn messages(path: &Path) -> Result<Messages, PlanFileError> {
+    let file = File::open(path).map_err(|source| PlanFileError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let mut lines = BufReader::new(file).lines();
+    lines.next();
+    Ok(Messages { lines })
+}
+
+impl Iterator for Messages {
+    type Item = MessageRecord;
+
+    fn next(&mut self) -> Option<MessageRecord> {
+        let line = self.lines.next()?.ok()?;
+        match serde_json::from_str::<Line>(&line).ok()? {
+            Line::Message(record) => Some(record),
+            Line::Trailer(_) => None,
+        }
+    }
+}
+
 /// Whether `path` looks like a saved plan rather than a campaign file.
 pub fn is_plan_file(path: &Path) -> bool {
     use io::Read;
