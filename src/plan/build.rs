@@ -26,7 +26,7 @@ use crate::recipients::suppress::{SuppressionSet, load_suppressions};
 use crate::recipients::timezone::{US_ZONES, zones_for};
 use crate::render::local_id::{RecipientKey, local_id};
 use crate::render::segments;
-use crate::render::template::{MessageTemplate, RowValues};
+use crate::render::template::{MessageTemplate, RenderError, RowValues};
 
 /// At most this many row problems are reported one by one; the rest are counted.
 const MAX_ROW_DIAGNOSTICS: usize = 50;
@@ -112,6 +112,8 @@ struct Planner<'a> {
     summary: Summary,
     diagnostics: Vec<Diagnostic>,
     row_problems: usize,
+    /// Whether the error for a template that fails on its own was already reported.
+    has_template_defect: bool,
     inputs: Vec<InputHash>,
 }
 
@@ -122,6 +124,7 @@ impl<'a> Planner<'a> {
             summary: Summary::new(campaign),
             diagnostics: Vec::new(),
             row_problems: 0,
+            has_template_defect: false,
             inputs: Vec::new(),
         }
     }
@@ -279,7 +282,13 @@ impl<'a> Planner<'a> {
         sink: &mut dyn FnMut(PlannedMessage) -> io::Result<()>,
     ) -> io::Result<()> {
         let message = match decided {
-            Decided::Row(message, fields) if message.is_send() => renderer.render(message, fields),
+            Decided::Row(message, fields) if message.is_send() => {
+                let (message, defect) = renderer.render(message, fields);
+                if let Some(error) = defect {
+                    self.report_template_defect(renderer, &error);
+                }
+                message
+            }
             Decided::Row(message, _) => message,
             Decided::Malformed(message, problem) => {
                 self.row_problem(problem, source.invalid_rows);
@@ -294,6 +303,28 @@ impl<'a> Planner<'a> {
             self.report_row(source, &message, reason);
         }
         self.emit(message, sink)
+    }
+
+    /// A template that fails for a reason of its own fails every row alike: one error at the
+    /// template, whatever `invalid_rows` says, so `validate` never passes such a campaign.
+    fn report_template_defect(&mut self, renderer: &RowRenderer<'_>, error: &RenderError) {
+        let Some(template) = renderer.template else {
+            return;
+        };
+        if self.has_template_defect {
+            return;
+        }
+        self.has_template_defect = true;
+
+        let diagnostic = Diagnostic::error(
+            template.file(),
+            format!("the template cannot render any message: {error}"),
+        )
+        .with_hint(
+            "templates have no file loader, no environment access and a recursion limit; \
+             use only the built-in filters and the variables a row provides",
+        );
+        self.diagnostics.push(diagnostic);
     }
 
     fn load_suppressions(&mut self, source: &RecipientsSource) -> Option<SuppressionSet> {
@@ -588,9 +619,14 @@ struct RowRenderer<'a> {
 }
 
 impl RowRenderer<'_> {
-    fn render(&self, message: PlannedMessage, fields: Vec<String>) -> PlannedMessage {
+    /// The rendered message, and the error when the template itself is at fault.
+    fn render(
+        &self,
+        message: PlannedMessage,
+        fields: Vec<String>,
+    ) -> (PlannedMessage, Option<RenderError>) {
         let Some(template) = self.template else {
-            return message;
+            return (message, None);
         };
         let values = RowValues {
             row: message.row,
@@ -598,12 +634,12 @@ impl RowRenderer<'_> {
             fields,
         };
         match template.render(Some(values)) {
-            Ok(text) => with_text(message, text, self.max_segments),
-            Err(error) => invalid(
-                message,
-                Reason::RenderFailed,
-                format!("the template failed for this row: {error}"),
-            ),
+            Ok(text) => (with_text(message, text, self.max_segments), None),
+            Err(error) => {
+                let detail = format!("the template failed for this row: {error}");
+                let defect = error.is_template_defect.then_some(error);
+                (invalid(message, Reason::RenderFailed, detail), defect)
+            }
         }
     }
 }
