@@ -182,7 +182,8 @@ impl<'a> Planner<'a> {
         };
         match template.map(|template| template.render(None)) {
             Some(Ok(text)) => {
-                message = with_text(message, text, self.campaign.message.max_segments)
+                message = with_text(message, text, self.campaign.message.max_segments);
+                self.report_single_invalid(&message);
             }
             Some(Err(error)) => self.diagnostics.push(
                 Diagnostic::error(
@@ -194,6 +195,21 @@ impl<'a> Planner<'a> {
             None => self.attach_heymarket_template(&mut message, options),
         }
         self.emit(message, sink)
+    }
+
+    /// The one message of a list or group is the whole campaign: when it cannot be sent
+    /// (too many segments), that is an error, never a quietly skipped row.
+    fn report_single_invalid(&mut self, message: &PlannedMessage) {
+        let Some(detail) = message.detail.as_deref().filter(|_| !message.is_send()) else {
+            return;
+        };
+        let diagnostic = Diagnostic::error(
+            &self.campaign.path,
+            format!("the message cannot be sent: {detail}"),
+        )
+        .with_hint("shorten the text, or raise `max_segments` (at most 10)");
+        self.diagnostics
+            .push(at_key(diagnostic, &self.campaign.path, &["message"]));
     }
 
     fn attach_heymarket_template(&self, message: &mut PlannedMessage, options: &Options) {
