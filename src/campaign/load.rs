@@ -49,10 +49,20 @@ pub fn load(path: &Path) -> Loaded {
             campaign: None,
             diagnostics: vec![
                 Diagnostic::error(path, format!("cannot read the campaign file: {err}"))
-                    .with_hint("check the path; it is relative to the current directory"),
+                    .with_hint(read_hint(&err)),
             ],
             source: String::new(),
         },
+    }
+}
+
+/// The fix for a file that cannot be read: a wrong path, or bytes that are not UTF-8 text.
+fn read_hint(error: &std::io::Error) -> &'static str {
+    match error.kind() {
+        std::io::ErrorKind::InvalidData => {
+            "a campaign file is UTF-8 text: save it as UTF-8, or check it is the file you meant"
+        }
+        _ => "check the path; it is relative to the current directory",
     }
 }
 

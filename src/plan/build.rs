@@ -25,7 +25,7 @@ use crate::recipients::suppress::{SuppressionSet, load_suppressions};
 use crate::recipients::timezone::US_ZONES;
 use crate::render::local_id::{RecipientKey, local_id};
 use crate::render::segments;
-use crate::render::template::MessageTemplate;
+use crate::render::template::{MessageTemplate, RenderError};
 
 /// At most this many row problems are reported one by one; the rest are counted.
 const MAX_ROW_DIAGNOSTICS: usize = 50;
@@ -111,6 +111,8 @@ struct Planner<'a> {
     summary: Summary,
     diagnostics: Vec<Diagnostic>,
     row_problems: usize,
+    /// Whether the error for a template that fails on its own was already reported.
+    has_template_defect: bool,
     inputs: Vec<InputHash>,
 }
 
@@ -121,6 +123,7 @@ impl<'a> Planner<'a> {
             summary: Summary::new(campaign),
             diagnostics: Vec::new(),
             row_problems: 0,
+            has_template_defect: false,
             inputs: Vec::new(),
         }
     }
@@ -178,7 +181,8 @@ impl<'a> Planner<'a> {
         };
         match template.map(|template| template.render(None)) {
             Some(Ok(text)) => {
-                message = with_text(message, text, self.campaign.message.max_segments)
+                message = with_text(message, text, self.campaign.message.max_segments);
+                self.report_single_invalid(&message);
             }
             Some(Err(error)) => self.diagnostics.push(
                 Diagnostic::error(
@@ -190,6 +194,21 @@ impl<'a> Planner<'a> {
             None => self.attach_heymarket_template(&mut message, options),
         }
         self.emit(message, sink)
+    }
+
+    /// The one message of a list or group is the whole campaign: when it cannot be sent
+    /// (too many segments), that is an error, never a quietly skipped row.
+    fn report_single_invalid(&mut self, message: &PlannedMessage) {
+        let Some(detail) = message.detail.as_deref().filter(|_| !message.is_send()) else {
+            return;
+        };
+        let diagnostic = Diagnostic::error(
+            &self.campaign.path,
+            format!("the message cannot be sent: {detail}"),
+        )
+        .with_hint("shorten the text, or raise `max_segments` (at most 10)");
+        self.diagnostics
+            .push(at_key(diagnostic, &self.campaign.path, &["message"]));
     }
 
     fn attach_heymarket_template(&self, message: &mut PlannedMessage, options: &Options) {
@@ -269,7 +288,13 @@ impl<'a> Planner<'a> {
         sink: &mut dyn FnMut(PlannedMessage) -> io::Result<()>,
     ) -> io::Result<()> {
         let message = match decided {
-            Decided::Row(message, fields) if message.is_send() => renderer.render(message, fields),
+            Decided::Row(message, fields) if message.is_send() => {
+                let (message, defect) = renderer.render(message, fields);
+                if let Some(error) = defect {
+                    self.report_template_defect(renderer, &error);
+                }
+                message
+            }
             Decided::Row(message, _) => message,
             Decided::Malformed(message, problem) => {
                 self.row_problem(problem, source.invalid_rows);
@@ -284,6 +309,28 @@ impl<'a> Planner<'a> {
             self.report_row(source, &message, reason);
         }
         self.emit(message, sink)
+    }
+
+    /// A template that fails for a reason of its own fails every row alike: one error at the
+    /// template, whatever `invalid_rows` says, so `validate` never passes such a campaign.
+    fn report_template_defect(&mut self, renderer: &RowRenderer<'_>, error: &RenderError) {
+        let Some(template) = renderer.template else {
+            return;
+        };
+        if self.has_template_defect {
+            return;
+        }
+        self.has_template_defect = true;
+
+        let diagnostic = Diagnostic::error(
+            template.file(),
+            format!("the template cannot render any message: {error}"),
+        )
+        .with_hint(
+            "templates have no file loader, no environment access and a recursion limit; \
+             use only the built-in filters and the variables a row provides",
+        );
+        self.diagnostics.push(diagnostic);
     }
 
     fn load_suppressions(&mut self, source: &RecipientsSource) -> Option<SuppressionSet> {

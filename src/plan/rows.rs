@@ -17,7 +17,7 @@ use crate::recipients::suppress::SuppressionSet;
 use crate::recipients::timezone::{US_ZONES, zones_for};
 use crate::render::local_id::{RecipientKey, local_id};
 use crate::render::segments;
-use crate::render::template::{MessageTemplate, RowValues};
+use crate::render::template::{MessageTemplate, RenderError, RowValues};
 
 /// The positions of the columns that say who a row is for.
 #[derive(Debug, Clone, Copy)]
@@ -93,9 +93,14 @@ pub(super) struct RowRenderer<'a> {
 }
 
 impl RowRenderer<'_> {
-    pub(super) fn render(&self, message: PlannedMessage, fields: Vec<String>) -> PlannedMessage {
+    /// The rendered message, and the error when the template itself is at fault.
+    pub(super) fn render(
+        &self,
+        message: PlannedMessage,
+        fields: Vec<String>,
+    ) -> (PlannedMessage, Option<RenderError>) {
         let Some(template) = self.template else {
-            return message;
+            return (message, None);
         };
         let values = RowValues {
             row: message.row,
@@ -103,12 +108,12 @@ impl RowRenderer<'_> {
             fields,
         };
         match template.render(Some(values)) {
-            Ok(text) => with_text(message, text, self.max_segments),
-            Err(error) => invalid(
-                message,
-                Reason::RenderFailed,
-                format!("the template failed for this row: {error}"),
-            ),
+            Ok(text) => (with_text(message, text, self.max_segments), None),
+            Err(error) => {
+                let detail = format!("the template failed for this row: {error}");
+                let defect = error.is_template_defect.then_some(error);
+                (invalid(message, Reason::RenderFailed, detail), defect)
+            }
         }
     }
 }

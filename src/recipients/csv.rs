@@ -42,6 +42,8 @@ struct Tracked {
     total: u64,
     last: Option<u8>,
     at_end: bool,
+    /// Quote characters passed so far: an odd count at the end means one is never closed.
+    quotes: u64,
 }
 
 /// One data row. Its buffers are reused by [`CsvReader::read`].
@@ -83,6 +85,8 @@ pub enum CsvError {
     },
     #[error("field {field} is not valid UTF-8")]
     Utf8 { line: u64, field: usize },
+    #[error("a quoted field on this row is never closed: it runs to the end of the file")]
+    UnclosedQuote { line: u64 },
 }
 
 impl CsvReader {
@@ -117,6 +121,7 @@ impl CsvReader {
             total: 0,
             last: None,
             at_end: false,
+            quotes: 0,
         };
         // Only `\n` ends a row, so that the parser consumes it with the row and line numbers
         // can be derived; the `\r` of CRLF is taken off the last field instead.
@@ -159,6 +164,13 @@ impl CsvReader {
         }
         let line = self.raw_line();
         record.line = line;
+        if self.has_unclosed_quote() {
+            // The file's last newline sits inside the open quote, yet `raw_line` also took
+            // it off as the row's terminator.
+            let is_counted_twice = self.inner.get_ref().last == Some(b'\n');
+            let line = line + u64::from(is_counted_twice);
+            return Err(CsvError::UnclosedQuote { line });
+        }
 
         let expected = self.headers.len();
         if self.raw.len() != expected {
@@ -205,6 +217,15 @@ impl CsvReader {
                 return Ok(true);
             }
         }
+    }
+
+    /// Whether the row just read is the last and swallowed later lines into a quoted field
+    /// that never closes; the parser itself accepts that silently.
+    fn has_unclosed_quote(&self) -> bool {
+        let source = self.inner.get_ref();
+        let is_last = source.at_end && self.inner.position().byte() == source.total;
+        let is_multiline = self.raw.as_slice().contains(&b'\n');
+        is_last && is_multiline && source.quotes % 2 == 1
     }
 
     /// The line where the row just read starts: the parser's count of newlines read so
@@ -278,7 +299,8 @@ impl CsvError {
             CsvError::EmptyHeader { line, .. }
             | CsvError::DuplicateHeader { line, .. }
             | CsvError::Ragged { line, .. }
-            | CsvError::Utf8 { line, .. } => Some(*line),
+            | CsvError::Utf8 { line, .. }
+            | CsvError::UnclosedQuote { line } => Some(*line),
             CsvError::Io { .. } | CsvError::NoHeader => None,
         }
     }
@@ -318,6 +340,9 @@ impl CsvError {
             }
             CsvError::Ragged { .. } => "give every row one value (possibly empty) per column",
             CsvError::Utf8 { .. } => "save the file as UTF-8 (in Excel: \"CSV UTF-8\")",
+            CsvError::UnclosedQuote { .. } => {
+                "close the quote; a quote inside a quoted field is written twice: `\"\"`"
+            }
         };
         Some(hint.to_owned())
     }
@@ -370,6 +395,7 @@ impl Read for Tracked {
         } else {
             self.total += read as u64;
             self.last = Some(buf[read - 1]);
+            self.quotes += buf[..read].iter().filter(|b| **b == b'"').count() as u64;
         }
         Ok(read)
     }

@@ -33,6 +33,17 @@ pub struct MessageTemplate {
     campaign: Value,
 }
 
+/// Why one message could not be rendered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{detail}")]
+pub struct RenderError {
+    /// The minijinja error as one line.
+    pub detail: String,
+    /// The template itself is wrong (an unknown filter, an `include` of a file, a name that
+    /// is never defined, endless recursion), so it fails for every row alike.
+    pub is_template_defect: bool,
+}
+
 /// The values one message is rendered with: a CSV row and its header.
 #[derive(Debug, Clone)]
 pub struct RowValues<'a> {
@@ -131,7 +142,7 @@ impl MessageTemplate {
     }
 
     /// Renders the message for one recipient. Row values win over campaign `vars`.
-    pub fn render(&self, row: Option<RowValues<'_>>) -> Result<String, String> {
+    pub fn render(&self, row: Option<RowValues<'_>>) -> Result<String, RenderError> {
         let context = Value::from_object(Context {
             campaign: self.campaign.clone(),
             vars: Arc::clone(&self.vars),
@@ -144,8 +155,10 @@ impl MessageTemplate {
         let template = self
             .env
             .get_template(TEMPLATE_NAME)
-            .map_err(|error| error.to_string())?;
-        template.render(context).map_err(|error| describe(&error))
+            .map_err(|error| render_error(&error))?;
+        template
+            .render(context)
+            .map_err(|error| render_error(&error))
     }
 
     fn locate(&self, text: &str, error: &minijinja::Error) -> Diagnostic {
@@ -170,6 +183,37 @@ impl MessageTemplate {
     /// The file the template is in.
     pub fn file(&self) -> &Path {
         &self.file
+    }
+}
+
+fn render_error(error: &minijinja::Error) -> RenderError {
+    RenderError {
+        detail: describe(error),
+        is_template_defect: is_template_defect(error),
+    }
+}
+
+/// Whether `error` comes from the template's own text rather than from one row's values.
+/// Running out of fuel counts too: no SMS needs 200,000 instructions, so the loop is at
+/// fault. A too-large string can come from a row's value, so it stays a row problem.
+fn is_template_defect(error: &minijinja::Error) -> bool {
+    use minijinja::ErrorKind;
+
+    match error.kind() {
+        ErrorKind::SyntaxError
+        | ErrorKind::TemplateNotFound
+        | ErrorKind::BadInclude
+        | ErrorKind::UnknownFilter
+        | ErrorKind::UnknownTest
+        | ErrorKind::UnknownFunction
+        | ErrorKind::UnknownMethod
+        | ErrorKind::UnknownBlock
+        | ErrorKind::UndefinedError
+        | ErrorKind::OutOfFuel => true,
+        ErrorKind::InvalidOperation => error
+            .detail()
+            .is_some_and(|detail| detail.contains("recursion limit")),
+        _ => false,
     }
 }
 

@@ -1,6 +1,7 @@
 //! The `campaign` binary end to end: one test binary, one module per command family.
 
 mod apply;
+mod bad_input;
 mod crash;
 mod csv_dialects;
 mod online;

@@ -115,6 +115,34 @@ fn reports_ragged_rows_and_goes_on() {
     );
 }
 
+// Regression: a quote left open swallowed every later row into one field, silently.
+#[test]
+fn refuses_a_quote_that_runs_to_the_end_of_the_file() {
+    for text in [&b"a,b\n1,\"x\n2,y\n"[..], b"a,b\n1,\"x\n2,y"] {
+        let mut csv = reader(text, None).expect("header");
+        let error = csv
+            .read(&mut Record::default())
+            .expect_err("unclosed quote");
+        assert!(
+            matches!(error, CsvError::UnclosedQuote { line: 2 }),
+            "{error:?}"
+        );
+    }
+}
+
+// A closed quoted newline in the last row, and an odd quote on one line, stay accepted.
+#[test]
+fn accepts_closed_quoted_newlines_in_the_last_row() {
+    assert_eq!(
+        rows(b"a,b\n1,\"x\ny\"\n"),
+        [Ok((2, fields(&["1", "x\ny"])))]
+    );
+    assert_eq!(
+        rows(b"a,b\n1,5\" tall\n"),
+        [Ok((2, fields(&["1", "5\" tall"])))]
+    );
+}
+
 #[test]
 fn reports_invalid_utf8_with_its_field_and_goes_on() {
     let text = b"a,b\n1,caf\xE9\n2,ok\n";

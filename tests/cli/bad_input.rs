@@ -1,0 +1,171 @@
+//! `campaign validate` against the bad-input corpus in `tests/bad-input/`: every broken
+//! campaign file, CSV and template there must end in a clear message, never a panic or a hang.
+//!
+//! Each folder `NN-short-name/` holds a `campaign.yaml` (plus the CSV or template the case is
+//! about). The run must exit 1, or 0 when the folder name ends in `-warning-only`; it must
+//! not print `panicked`, must name a file of the case, and must finish within a hang guard.
+//! Its stderr is snapshotted. Inputs too large to commit are written to a temporary folder
+//! at test time and held to the same rules.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use crate::support::{HEADER, Scratch, repo};
+
+/// Not a timing assertion: a run still going after this long is taken to be hung.
+const HANG_GUARD: Duration = Duration::from_secs(20);
+
+/// The folder-name suffix of the few cases that are accepted with warnings.
+const WARNING_ONLY: &str = "-warning-only";
+
+/// How one validate run ended.
+struct Finished {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+// Every committed case: exit code, no panic, names its file, stderr as snapshotted.
+#[test]
+fn each_committed_case_fails_clearly() {
+    let cases = committed_cases();
+    assert!(cases.len() >= 60, "the corpus has {} cases", cases.len());
+
+    for case in cases {
+        let name = case_name(&case);
+        let expected = if name.ends_with(WARNING_ONLY) { 0 } else { 1 };
+        let finished = validate_in(&case);
+        check(&name, &finished, expected, &file_names(&case));
+        insta::assert_snapshot!(name.clone(), finished.stderr);
+    }
+}
+
+// A 10 MB message text is refused for its length, not by running out of memory or time.
+#[test]
+fn a_ten_megabyte_text_is_refused() {
+    let scratch = Scratch::new();
+    let text = "x".repeat(10 * 1024 * 1024);
+    scratch.file(
+        "campaign.yaml",
+        format!("{HEADER}audience:\n  list: 501\nmessage:\n  text: \"{text} Reply STOP\"\n"),
+    );
+
+    let finished = validate_in(scratch.path());
+    check("huge-text", &finished, 1, &["campaign.yaml".into()]);
+    insta::assert_snapshot!("generated-huge-text", finished.stderr);
+}
+
+// A 50 MB CSV line is read and judged without a hang; its message is far too long to send.
+#[test]
+fn a_fifty_megabyte_csv_line_finishes() {
+    let scratch = Scratch::new();
+    let name = "y".repeat(50 * 1024 * 1024);
+    let csv = format!("phone,first_name\n+1 510 555 0101,{name}\n+1 510 555 0102,Ben\n");
+    scratch.recipients("", "Hi {{ first_name }}. Reply STOP to opt out.", csv);
+
+    let finished = validate_in(scratch.path());
+    let files = ["campaign.yaml".to_owned(), "people.csv".to_owned()];
+    let expected = if finished.code == Some(0) { 0 } else { 1 };
+    check("huge-csv-line", &finished, expected, &files);
+}
+
+/// The case folders under `tests/bad-input/`, in name order.
+fn committed_cases() -> Vec<PathBuf> {
+    let root = repo().join("tests").join("bad-input");
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&root)
+        .expect("tests/bad-input/ is readable")
+        .map(|entry| entry.expect("a directory entry").path())
+        .filter(|path| path.is_dir())
+        .collect();
+    cases.sort();
+    cases
+}
+
+fn case_name(case: &Path) -> String {
+    case.file_name()
+        .expect("a case folder has a name")
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// The names of the files a case folder holds: its output must mention one of them.
+fn file_names(case: &Path) -> Vec<String> {
+    std::fs::read_dir(case)
+        .expect("the case folder is readable")
+        .map(|entry| entry.expect("a directory entry").file_name())
+        .map(|name| name.to_string_lossy().into_owned())
+        .collect()
+}
+
+/// The checks every case shares; each failure shows the whole output.
+fn check(name: &str, finished: &Finished, expected: i32, files: &[String]) {
+    let shown = format!(
+        "case `{name}`\n--- stdout ---\n{}\n--- stderr ---\n{}",
+        finished.stdout, finished.stderr
+    );
+    assert_eq!(finished.code, Some(expected), "exit code of {shown}");
+    assert!(!finished.stderr.contains("panicked"), "a panic in {shown}");
+
+    let talk = match expected {
+        0 => format!("{}{}", finished.stdout, finished.stderr),
+        _ => finished.stderr.clone(),
+    };
+    assert!(
+        files.iter().any(|file| talk.contains(file.as_str())),
+        "no file of the case is named in {shown}"
+    );
+}
+
+/// Runs `campaign validate campaign.yaml` inside `dir`, killing it at the hang guard.
+fn validate_in(dir: &Path) -> Finished {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_campaign"))
+        .args(["validate", "campaign.yaml"])
+        .current_dir(dir)
+        .env_clear()
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the campaign binary starts");
+
+    let stdout = drain(child.stdout.take().expect("stdout is piped"));
+    let stderr = drain(child.stderr.take().expect("stderr is piped"));
+    let code = wait_guarded(&mut child, dir);
+
+    Finished {
+        code,
+        stdout: stdout.join().expect("stdout is read"),
+        stderr: stderr.join().expect("stderr is read"),
+    }
+}
+
+/// Reads a pipe to the end on its own thread, so a chatty child never blocks on a full pipe.
+fn drain(mut pipe: impl Read + Send + 'static) -> JoinHandle<String> {
+    thread::spawn(move || {
+        let mut bytes = Vec::new();
+        pipe.read_to_end(&mut bytes).expect("the pipe is read");
+        String::from_utf8_lossy(&bytes).into_owned()
+    })
+}
+
+fn wait_guarded(child: &mut Child, dir: &Path) -> Option<i32> {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("the child can be waited on") {
+            return status.code();
+        }
+        if started.elapsed() > HANG_GUARD {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "`campaign validate` in {} hung past {HANG_GUARD:?}",
+                dir.display()
+            );
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+}
