@@ -101,6 +101,8 @@ impl MessageTemplate {
             .filter(|name| !self.vars.contains_key(name))
             .filter(|name| !columns.iter().any(|column| column == name))
             .filter(|name| !BUILTIN_VARIABLES.contains(&name.as_str()))
+            // minijinja's own globals (`range`, `dict`, `namespace`, ...) are defined too.
+            .filter(|name| !self.env.globals().any(|(global, _)| global == name))
             .collect();
         unknown.sort();
 
@@ -194,8 +196,8 @@ fn render_error(error: &minijinja::Error) -> RenderError {
 }
 
 /// Whether `error` comes from the template's own text rather than from one row's values.
-/// Running out of fuel counts too: no SMS needs 200,000 instructions, so the loop is at
-/// fault. A too-large string can come from a row's value, so it stays a row problem.
+/// Running out of fuel counts too, and so does a `range` too large to build: no SMS needs
+/// 200,000 instructions, so the loop is at fault. A too-large string can come from a row's value, so it stays a row problem.
 fn is_template_defect(error: &minijinja::Error) -> bool {
     use minijinja::ErrorKind;
 
@@ -210,9 +212,9 @@ fn is_template_defect(error: &minijinja::Error) -> bool {
         | ErrorKind::UnknownBlock
         | ErrorKind::UndefinedError
         | ErrorKind::OutOfFuel => true,
-        ErrorKind::InvalidOperation => error
-            .detail()
-            .is_some_and(|detail| detail.contains("recursion limit")),
+        ErrorKind::InvalidOperation => error.detail().is_some_and(|detail| {
+            detail.contains("recursion limit") || detail.contains("range has too many elements")
+        }),
         _ => false,
     }
 }
@@ -424,6 +426,14 @@ mod tests {
         assert_eq!(file_column(file, 4, "a {{ y }}", 6), 10);
         assert_eq!(file_column(file, 4, "not there", 3), 3);
         assert_eq!(file_column("", 1, "a", 2), 2);
+    }
+
+    #[test]
+    // Regression: `range` and the other minijinja globals were reported as unknown variables.
+    fn minijinja_globals_are_not_unknown_variables() {
+        let src = source("{% for i in range(2) %}{{ i }}{% endfor %}{{ dict(a=1).a }}");
+        let template = MessageTemplate::compile(&src, "c", &vars()).expect("compiles");
+        assert!(template.unknown_variables(&[], &src).is_empty());
     }
 
     #[test]
