@@ -437,9 +437,12 @@ fn write_report(
     let dir = match &args.report {
         Some(dir) => dir.clone(),
         None => {
-            let stamp = jiff::Timestamp::now()
+            let mut stamp = jiff::Timestamp::now()
                 .strftime("%Y%m%dT%H%M%SZ")
                 .to_string();
+            if args.sandbox {
+                stamp.push_str("-sandbox");
+            }
             PathBuf::from("reports").join(&campaign.name).join(stamp)
         }
     };
