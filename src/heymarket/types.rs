@@ -159,9 +159,6 @@ pub struct ErrorBody {
     pub message: String,
 }
 
-/// The area codes of North American toll-free numbers.
-pub const TOLL_FREE_AREA_CODES: [&str; 7] = ["800", "833", "844", "855", "866", "877", "888"];
-
 /// Whether an inbox number (digits, with or without `+`) is a North American toll-free one.
 pub fn is_toll_free(number: &str) -> bool {
     let digits: String = number.chars().filter(char::is_ascii_digit).collect();
@@ -170,7 +167,9 @@ pub fn is_toll_free(number: &str) -> bool {
         10 => &digits[..],
         _ => return false,
     };
-    TOLL_FREE_AREA_CODES.contains(&&national[..3])
+    national[..3]
+        .parse::<u16>()
+        .is_ok_and(|code| crate::recipients::phone::TOLL_FREE_AREA_CODES.contains(&code))
 }
 
 #[cfg(test)]

@@ -18,7 +18,8 @@ const MAX_DIGITS: usize = 15;
 const MAX_WRITTEN_DIGITS: usize = MAX_DIGITS + 3;
 
 /// Area codes of North American toll-free numbers.
-const TOLL_FREE_AREA_CODES: [u16; 7] = [800, 833, 844, 855, 866, 877, 888];
+/// The area codes of North American toll-free numbers: the one list the project keeps.
+pub const TOLL_FREE_AREA_CODES: [u16; 7] = [800, 833, 844, 855, 866, 877, 888];
 
 /// The character that stands in for a hidden digit in [`Phone::masked`].
 const MASK: char = '•';

@@ -19,9 +19,6 @@ const KINDS: [&str; 3] = ["recipients", "list", "group"];
 /// Heymarket's group MMS limits.
 const GROUP_SIZE: std::ops::RangeInclusive<usize> = 2..=10;
 
-/// Area codes of toll-free numbers, which cannot send group MMS.
-const TOLL_FREE: [&str; 7] = ["800", "833", "844", "855", "866", "877", "888"];
-
 /// Validates the `audience` section; `None` when it holds an error (already noted).
 pub(super) fn build(
     raw: RawAudience,
@@ -209,7 +206,7 @@ fn group(numbers: &[RawPhone], region: Region, problems: &mut Problems) -> Optio
 
 /// Refuses a group sent from a toll-free inbox number.
 fn refuse_toll_free(inbox_phone: Option<&Phone>, problems: &mut Problems) -> Option<()> {
-    let Some(phone) = inbox_phone.filter(|phone| is_toll_free(phone)) else {
+    let Some(phone) = inbox_phone.filter(|phone| phone.is_toll_free()) else {
         return Some(());
     };
     let message = format!(
@@ -223,24 +220,4 @@ fn refuse_toll_free(inbox_phone: Option<&Phone>, problems: &mut Problems) -> Opt
              inbox, or send individually with a `recipients` CSV",
         );
     None
-}
-
-/// Whether a North American number has a toll-free area code.
-fn is_toll_free(phone: &Phone) -> bool {
-    let digits = phone.digits();
-    digits.len() == 11 && digits.starts_with('1') && TOLL_FREE.contains(&&digits[1..4])
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn knows_toll_free_numbers() {
-        let toll_free = Phone::from_e164_digits("18005550100").unwrap();
-        let local = Phone::from_e164_digits("15105550100").unwrap();
-        assert!(is_toll_free(&toll_free));
-        assert!(!is_toll_free(&local));
-    }
 }
