@@ -113,8 +113,7 @@ fn state_dir(args: &ApplyArgs) -> PathBuf {
 
 /// The campaign file a saved plan was made from.
 fn campaign_file_of(plan: &Path) -> anyhow::Result<PathBuf> {
-    let (header, _) = saved::read(plan, &mut |_| {})?;
-    Ok(PathBuf::from(header.plan.campaign_file))
+    Ok(PathBuf::from(saved::header(plan)?.plan.campaign_file))
 }
 
 /// The client, and the in-process sandbox behind it with `--sandbox`.

@@ -36,7 +36,7 @@ pub fn run(args: &ShowArgs) -> anyhow::Result<Exit> {
 /// Replays the saved plan as the `plan --json` document, streaming its messages.
 fn show_json(args: &ShowArgs) -> anyhow::Result<Exit> {
     // The header comes first in the document, so read it before streaming the messages.
-    let (header, _) = saved::read(&args.plan, &mut |_| {})?;
+    let header = saved::header(&args.plan)?;
     let mut writer = JsonWriter::begin(
         BufWriter::with_capacity(WRITE_BUFFER, io::stdout()),
         &header.plan,

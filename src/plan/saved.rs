@@ -131,19 +131,7 @@ pub fn read(
     };
 
     let mut lines = BufReader::new(File::open(path).map_err(io_error)?).lines();
-    let first = lines
-        .next()
-        .transpose()
-        .map_err(io_error)?
-        .unwrap_or_default();
-    let header: SavedHeader =
-        serde_json::from_str(&first).map_err(|error| malformed(1, error.to_string()))?;
-    if header.kind != KIND || header.format_version != FORMAT_VERSION {
-        return Err(malformed(
-            1,
-            format!("kind `{}` version {}", header.kind, header.format_version),
-        ));
-    }
+    let header = read_header(&mut lines, path)?;
 
     for (index, line) in lines.enumerate() {
         let line = line.map_err(io_error)?;
@@ -155,6 +143,45 @@ pub fn read(
         }
     }
     Err(PlanFileError::Truncated { path: shown })
+}
+
+/// The header of the plan at `path`, without reading the rest of the file.
+pub fn header(path: &Path) -> Result<SavedHeader, PlanFileError> {
+    let file = File::open(path).map_err(|source| PlanFileError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    read_header(&mut BufReader::new(file).lines(), path)
+}
+
+/// Reads and checks the first line of a plan file.
+fn read_header(
+    lines: &mut io::Lines<BufReader<File>>,
+    path: &Path,
+) -> Result<SavedHeader, PlanFileError> {
+    let shown = path.display().to_string();
+    let malformed = |reason: String| PlanFileError::Malformed {
+        path: shown.clone(),
+        line: 1,
+        reason,
+    };
+    let first = lines
+        .next()
+        .transpose()
+        .map_err(|source| PlanFileError::Io {
+            path: shown.clone(),
+            source,
+        })?
+        .unwrap_or_default();
+    let header: SavedHeader =
+        serde_json::from_str(&first).map_err(|error| malformed(error.to_string()))?;
+    if header.kind != KIND || header.format_version != FORMAT_VERSION {
+        return Err(malformed(format!(
+            "kind `{}` version {}",
+            header.kind, header.format_version
+        )));
+    }
+    Ok(header)
 }
 
 /// A plan file's messages, one line at a time, up to the trailer.

@@ -12,7 +12,7 @@ use super::fixtures::Fixtures;
 use crate::heymarket::secret::Secret;
 
 /// Heymarket's documented budget: 500 requests per minute per credential.
-pub const DEFAULT_RATE_LIMIT_PER_MINUTE: u32 = 500;
+pub const DEFAULT_RATE_LIMIT_PER_MINUTE: u32 = crate::campaign::HEYMARKET_MAX_PER_MINUTE;
 
 /// How far ahead of the sandbox's clock a token's `iat` may be before it is refused.
 pub const DEFAULT_FUTURE_SKEW_SECS: i64 = 30;
