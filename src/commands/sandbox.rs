@@ -62,6 +62,10 @@ pub struct SandboxArgs {
     /// Share of sends recorded and then reset with no response (the ambiguous case)
     #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = share)]
     pub drop_after: f64,
+    /// Run the sandbox's clock this many seconds ahead of this machine's (negative: behind),
+    /// to rehearse a client whose clock is wrong: its tokens look expired or early
+    #[arg(long, value_name = "SECS", default_value_t = 0, allow_negative_numbers = true)]
+    pub clock_offset: i64,
 }
 
 /// Where the sandbox's credentials came from, which decides what may be printed.
@@ -108,6 +112,7 @@ fn config_from(args: &SandboxArgs) -> anyhow::Result<(SandboxConfig, Origin)> {
         dedupe_local_id: !args.no_dedupe,
         faults: faults_from(args),
         log_path: args.log.clone(),
+        clock_offset_secs: args.clock_offset,
         ..SandboxConfig::new()
     };
     Ok((config, origin))

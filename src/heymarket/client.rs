@@ -11,13 +11,14 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, RETRY_AFTER};
+use reqwest::header::{AUTHORIZATION, DATE, HeaderMap, HeaderValue, RETRY_AFTER};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::auth::Credentials;
 use super::secret::Secret;
+use super::server_clock::ServerClock;
 use super::types::{
     ContactStatus, ContactStatusRequest, HistoryMessage, Inbox, InboxesResponse, SendRequest,
     SendResponse, Team, Template,
@@ -56,7 +57,10 @@ pub enum ApiError {
         request_id: Option<String>,
     },
     /// The credentials were refused twice, the second time with a freshly signed token.
-    #[error("Heymarket refused the credentials (401), even after re-signing")]
+    #[error(
+        "Heymarket refused the credentials (401), even after re-signing: check \
+         HEYMARKET_SECRET_ID and HEYMARKET_SECRET_KEY (or HEYMARKET_API_KEY)"
+    )]
     Unauthorized { request_id: Option<String> },
     /// No token could be made from the credentials: nothing was sent.
     #[error("could not sign a token from the credentials")]
@@ -125,6 +129,7 @@ pub struct Client {
     credentials: Credentials,
     gate: Arc<RateGate>,
     token: Mutex<Option<CachedToken>>,
+    clock: ServerClock,
 }
 
 impl Client {
@@ -163,6 +168,7 @@ impl Client {
             credentials,
             gate,
             token: Mutex::new(None),
+            clock: ServerClock::default(),
         })
     }
 
@@ -227,7 +233,8 @@ impl Client {
         Ok(answer.body)
     }
 
-    /// Sends one request, re-signing and repeating it once if it is answered 401.
+    /// Sends one request, re-signing and repeating it once if it is answered 401 (twice when
+    /// the second 401 reveals that this machine's clock is off: see [`ServerClock`]).
     async fn execute<T, B>(
         &self,
         method: Method,
@@ -239,7 +246,7 @@ impl Client {
         B: Serialize + ?Sized,
     {
         let url = format!("{}{path}", self.base);
-        let mut resigned = false;
+        let mut resigns = 0;
         loop {
             self.gate.wait().await;
 
@@ -247,16 +254,18 @@ impl Client {
             if let Some(body) = body {
                 request = request.json(body);
             }
-            let response = self.authorize(request, resigned)?.send().await;
+            let response = self.authorize(request, resigns > 0)?.send().await;
             let response = response.map_err(transport_error)?;
 
             if response.status() == StatusCode::UNAUTHORIZED {
                 let request_id = request_id(response.headers());
-                if resigned {
+                let date = response.headers().get(DATE).and_then(|v| v.to_str().ok());
+                let clock_corrected = self.clock.observe(date);
+                if resigns >= 2 || (resigns == 1 && !clock_corrected) {
                     return Err(ApiError::Unauthorized { request_id });
                 }
-                log::debug!("401 answered (request id {request_id:?}): re-signing once");
-                resigned = true;
+                log::debug!("401 answered (request id {request_id:?}): re-signing");
+                resigns += 1;
                 continue;
             }
             return read_answer(response).await;
@@ -274,7 +283,7 @@ impl Client {
 
     /// The bearer header value: cached while younger than a minute.
     fn bearer(&self, fresh: bool) -> Result<Secret, ApiError> {
-        let now = jiff::Timestamp::now().as_second();
+        let now = self.clock.now();
         let mut token = self.lock_token();
         if !fresh
             && let Some(cached) = token.as_ref()

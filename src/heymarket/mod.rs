@@ -5,4 +5,5 @@
 pub mod auth;
 pub mod client;
 pub mod secret;
+pub mod server_clock;
 pub mod types;

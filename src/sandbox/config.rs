@@ -38,6 +38,10 @@ pub struct SandboxConfig {
     pub log_path: Option<PathBuf>,
     /// How far in the future a token's `iat` may be, in seconds.
     pub future_skew_secs: i64,
+    /// Seconds the sandbox's clock runs ahead of this machine's (negative: behind). Tokens
+    /// are judged, and `Date` headers and message dates written, on the sandbox's clock, so
+    /// a client with a skewed clock can be rehearsed.
+    pub clock_offset_secs: i64,
 }
 
 /// Injected failures for `POST /v1/message/send`, drawn from a seeded RNG (one draw per
@@ -84,6 +88,7 @@ impl SandboxConfig {
             faults: FaultConfig::default(),
             log_path: None,
             future_skew_secs: DEFAULT_FUTURE_SKEW_SECS,
+            clock_offset_secs: 0,
         }
     }
 }

@@ -84,6 +84,17 @@ impl Sandbox {
         })
     }
 
+    /// The sandbox's HTTP service for `config` without a listener or a log, for driving
+    /// requests in-process (the fuzz targets do). Faults and the rate limit apply as configured.
+    pub fn service(config: SandboxConfig) -> std::io::Result<axum::Router> {
+        config
+            .fixtures
+            .check()
+            .map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidInput, error))?;
+        let store = Store::open(None)?;
+        Ok(routes::router(Arc::new(Shared::new(config, store))))
+    }
+
     /// The address it listens on.
     pub fn local_addr(&self) -> SocketAddr {
         self.addr

@@ -31,6 +31,7 @@ pub struct Shared {
     dedupe_local_id: bool,
     requests: AtomicU64,
     request_id_prefix: String,
+    clock_offset: jiff::SignedDuration,
 }
 
 impl Shared {
@@ -54,6 +55,7 @@ impl Shared {
             dedupe_local_id: config.dedupe_local_id,
             requests: AtomicU64::new(0),
             request_id_prefix: format!("sbx-{}", hex::encode(prefix)),
+            clock_offset: jiff::SignedDuration::from_secs(config.clock_offset_secs),
         }
     }
 
@@ -63,6 +65,20 @@ impl Shared {
         format!("{}-{number:08}", self.request_id_prefix)
     }
 
+    /// The sandbox's time: this machine's, moved by the configured clock offset.
+    pub fn now(&self) -> jiff::Timestamp {
+        jiff::Timestamp::now()
+            .checked_add(self.clock_offset)
+            .unwrap_or_else(|_| jiff::Timestamp::now())
+    }
+
+    /// The `Date` header value for a response sent now, on the sandbox's clock.
+    pub fn http_date(&self) -> Option<String> {
+        jiff::fmt::rfc2822::DateTimePrinter::new()
+            .timestamp_to_rfc9110_string(&self.now())
+            .ok()
+    }
+
     /// How many HTTP requests arrived, refused ones included.
     pub fn request_count(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
@@ -70,7 +86,7 @@ impl Shared {
 
     /// Authenticates a request and charges it to its caller's rate-limit window.
     pub fn admit(&self, headers: &HeaderMap) -> Result<(), ApiError> {
-        let caller = self.verifier.identify(headers, now_unix())?;
+        let caller = self.verifier.identify(headers, self.now().as_second())?;
         let Some(limiter) = &self.limiter else {
             return Ok(());
         };
@@ -106,7 +122,7 @@ impl Shared {
             return Ok(original.clone());
         }
         store
-            .record(request, request_id, &now_rfc3339())
+            .record(request, request_id, &format!("{:.3}", self.now()))
             .map_err(|error| ApiError::ServerError {
                 message: format!("could not write the message log: {error}"),
             })
@@ -128,11 +144,3 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-fn now_unix() -> i64 {
-    jiff::Timestamp::now().as_second()
-}
-
-/// RFC 3339 in UTC with milliseconds, like `2026-04-16T15:04:05.123Z`.
-fn now_rfc3339() -> String {
-    format!("{:.3}", jiff::Timestamp::now())
-}

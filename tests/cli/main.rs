@@ -2,6 +2,7 @@
 
 mod apply;
 mod bad_input;
+mod clock_skew;
 mod crash;
 mod csv_dialects;
 mod online;
