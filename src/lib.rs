@@ -11,6 +11,8 @@ pub mod cli;
 pub mod commands;
 pub mod diagnostic;
 pub mod exit;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod heymarket;
 pub mod logging;
 pub mod plan;

@@ -64,7 +64,12 @@ pub struct SandboxArgs {
     pub drop_after: f64,
     /// Run the sandbox's clock this many seconds ahead of this machine's (negative: behind),
     /// to rehearse a client whose clock is wrong: its tokens look expired or early
-    #[arg(long, value_name = "SECS", default_value_t = 0, allow_negative_numbers = true)]
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 0,
+        allow_negative_numbers = true
+    )]
     pub clock_offset: i64,
 }
 

@@ -49,7 +49,11 @@ impl ServerClock {
                 "this machine's clock is {} Heymarket's (by its Date header), so tokens looked \
                  {}; signing on Heymarket's time from now on. Fix the clock (NTP) to avoid this",
                 describe(offset),
-                if offset > 0 { "expired" } else { "issued in the future" },
+                if offset > 0 {
+                    "expired"
+                } else {
+                    "issued in the future"
+                },
             );
         }
         true

@@ -68,7 +68,10 @@ async fn gate(State(shared): State<Arc<Shared>>, mut request: Request, next: Nex
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }
     // Hyper would add a `Date` from this machine's clock; the sandbox's own clock may differ.
-    if let Some(value) = shared.http_date().and_then(|d| HeaderValue::from_str(&d).ok()) {
+    if let Some(value) = shared
+        .http_date()
+        .and_then(|d| HeaderValue::from_str(&d).ok())
+    {
         response.headers_mut().insert(header::DATE, value);
     }
     response

@@ -24,7 +24,11 @@ fn apply_with_clock_offset(offset: &str) -> String {
     assert_eq!(statuses.len(), 30);
     for (phone, status) in &statuses {
         assert_eq!(status, "sent", "{phone}");
-        assert_eq!(counts.get(phone), Some(&1), "{phone} is reported sent and logged once");
+        assert_eq!(
+            counts.get(phone),
+            Some(&1),
+            "{phone} is reported sent and logged once"
+        );
     }
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
