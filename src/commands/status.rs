@@ -34,6 +34,13 @@ pub fn run(args: &StatusArgs) -> anyhow::Result<Exit> {
     }
 
     let Some(entries) = Journal::read_only(&args.state.path, &campaign.name)? else {
+        if args.json {
+            // Machines get the same document as for a journal with nothing in it.
+            let document =
+                serde_json::json!({ "campaign": campaign.name, "counts": {}, "unknown": [] });
+            println!("{}", serde_json::to_string_pretty(&document)?);
+            return Ok(Exit::Success);
+        }
         println!(
             "campaign `{}` has no journal under `{}`: nothing was applied yet",
             campaign.name,

@@ -84,3 +84,18 @@ fn status_counts(case: &Case) -> std::collections::BTreeMap<String, u64> {
         serde_json::from_slice(&output.stdout).expect("status --json is JSON");
     serde_json::from_value(document["counts"].clone()).expect("counts")
 }
+
+#[test]
+// Proves `status --json` answers with JSON, not prose, before anything was applied.
+fn status_json_before_any_apply_is_an_empty_document() {
+    let case = Case::recipients(
+        crate::sandbox_proc::FAST_SEND,
+        &crate::sandbox_proc::csv_of(2),
+    );
+    let output = run(case.status().arg("--json"));
+    assert!(output.status.success());
+    let document: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("status --json prints JSON");
+    assert_eq!(document["campaign"], "test-campaign");
+    assert_eq!(document["unknown"], serde_json::json!([]));
+}
