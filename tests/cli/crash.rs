@@ -40,7 +40,7 @@ const AWKWARD_ENDS: [&str; 5] = [
 enum Faults {
     /// None: every unknown comes from a kill.
     Off,
-    /// 429 storms and slow answers: the client knows nothing was accepted, so again every
+    /// 429s (each pausing every send for a second) and slow answers: the client knows nothing was accepted, so again every
     /// unknown comes from a kill.
     Clear,
     /// Dropped connections and 5xx answers before and after recording: unknowns of their own.
@@ -53,7 +53,7 @@ impl Faults {
             Faults::Off => &[],
             Faults::Clear => &[
                 "--fail-429",
-                "0.2",
+                "0.02",
                 "--slow-share",
                 "0.05",
                 "--slow-ms",
