@@ -4,6 +4,7 @@ mod apply;
 mod bad_input;
 mod crash;
 mod csv_dialects;
+mod disk_full;
 mod online;
 mod plan;
 mod sandbox_proc;
