@@ -14,6 +14,7 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use tokio::sync::watch;
 
+use super::failure::{self, Rerun};
 use super::online;
 use crate::campaign::{Audience, Campaign, Content};
 use crate::cli::ApplyArgs;
@@ -27,7 +28,7 @@ use crate::plan::{self, Status};
 use crate::report::{ReportWriter, ResultRow};
 use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::send::clock::Clock;
-use crate::send::engine::{self, EngineOptions, HaltReason, RunSummary, SendItem};
+use crate::send::engine::{self, EngineError, EngineOptions, HaltReason, RunSummary, SendItem};
 use crate::send::limiter::RateGate;
 use crate::send::progress::Progress;
 use crate::send::retry::RetryPolicy;
@@ -38,7 +39,14 @@ pub fn run(args: ApplyArgs) -> anyhow::Result<Exit> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(apply(args))
+    let file = args.file.clone();
+    match runtime.block_on(apply(args)) {
+        Err(error) if failure::is_disk_full(error.as_ref()) => {
+            failure::print(error.as_ref(), &failure::disk_full(&file));
+            Ok(Exit::Error)
+        }
+        result => result,
+    }
 }
 
 async fn apply(args: ApplyArgs) -> anyhow::Result<Exit> {
@@ -58,21 +66,22 @@ async fn apply(args: ApplyArgs) -> anyhow::Result<Exit> {
         return Ok(Exit::Error);
     }
 
+    let rerun = Rerun {
+        file: &args.file,
+        campaign_file: &campaign_file,
+    };
     let state_dir = state_dir(&args);
     let journal = match Journal::open(&state_dir, &campaign.name) {
         Ok(journal) => journal,
         Err(error) => {
-            eprintln!("error: {error}");
-            let mut cause = std::error::Error::source(&error);
-            while let Some(source) = cause {
-                eprintln!("  caused by: {source}");
-                cause = source.source();
-            }
-            if matches!(error, StateError::Locked { .. }) {
-                eprintln!(
-                    "  = hint: wait for the other run to finish; a crashed run releases the lock by itself"
-                );
-            }
+            let hints = match error {
+                StateError::Locked { .. } => vec![
+                    "wait for the other run to finish; a crashed run releases the lock by itself"
+                        .to_owned(),
+                ],
+                _ => failure::journal_unopened(&error, &state_dir.join(&campaign.name), rerun),
+            };
+            failure::print(&error, &hints);
             return Ok(Exit::Error);
         }
     };
@@ -95,9 +104,29 @@ async fn apply(args: ApplyArgs) -> anyhow::Result<Exit> {
         }
     };
 
-    let summary = send(&args, &campaign, &api, &journal, &plan_path, to_send).await?;
-    let report_dir = write_report(&args, &campaign, &journal, &plan_path, &summary)?;
+    let summary = match send(&args, &campaign, &api, &journal, &plan_path, to_send).await {
+        Ok(summary) => summary,
+        Err(error) if error.is::<EngineError>() => {
+            let journal_dir = journal.path().parent().unwrap_or(&state_dir);
+            failure::print(
+                error.as_ref(),
+                &failure::journal_stopped(error.as_ref(), journal_dir, rerun),
+            );
+            api.shutdown().await;
+            return Ok(Exit::Error);
+        }
+        Err(error) => return Err(error),
+    };
+
+    let report_dir = report_dir(&args, &campaign);
+    let written = write_report(&campaign, &journal, &report_dir, &plan_path, &summary);
     api.shutdown().await;
+    if let Err(error) = written {
+        eprintln!("\n{}", headline(&summary));
+        let hints = failure::report_unwritten(error.as_ref(), &report_dir, journal.path(), rerun);
+        failure::print(error.as_ref(), &hints);
+        return Ok(Exit::Error);
+    }
     Ok(finish(&summary, &report_dir, &campaign_file))
 }
 
@@ -241,20 +270,23 @@ fn plan_now(
         online.checks.clone(),
         online.is_online,
     );
-    let mut writer = PlanWriter::create(plan_path, &header)
-        .with_context(|| format!("cannot write `{}`", plan_path.display()))?;
+    let cannot = || format!("cannot write the plan `{}`", plan_path.display());
+    let mut writer = PlanWriter::create(plan_path, &header).with_context(cannot)?;
     let mut human = crate::plan::human::HumanPlan::new();
     let outcome = plan::build(campaign, &online.options, &mut |message| {
         let record = MessageRecord::from_planned(message, true);
         human.add(&record);
         writer.message(&record)
-    })?;
+    })
+    .with_context(cannot)?;
     super::report(&outcome.diagnostics);
     if outcome.has_errors() {
         eprintln!("error: the plan has errors; nothing was sent");
         return Ok(None);
     }
-    writer.finish(&outcome.summary, &outcome.inputs)?;
+    writer
+        .finish(&outcome.summary, &outcome.inputs)
+        .with_context(cannot)?;
     human.print(
         &mut io::stderr().lock(),
         &header,
@@ -425,39 +457,45 @@ fn send_item(campaign: &Campaign, record: MessageRecord) -> Option<SendItem> {
     })
 }
 
-/// Writes the report: every plan row joined with its journal entry.
+/// Where this run's report goes: `--report`, or a new timestamped folder.
+fn report_dir(args: &ApplyArgs, campaign: &Campaign) -> PathBuf {
+    if let Some(dir) = &args.report {
+        return dir.clone();
+    }
+    let mut stamp = jiff::Timestamp::now()
+        .strftime("%Y%m%dT%H%M%SZ")
+        .to_string();
+    if args.sandbox {
+        stamp.push_str("-sandbox");
+    }
+    PathBuf::from("reports").join(&campaign.name).join(stamp)
+}
+
+/// Writes the report into `dir`: every plan row joined with its journal entry.
 fn write_report(
-    args: &ApplyArgs,
     campaign: &Campaign,
     journal: &Journal,
+    dir: &Path,
     plan_path: &Path,
     summary: &RunSummary,
-) -> anyhow::Result<PathBuf> {
-    let dir = match &args.report {
-        Some(dir) => dir.clone(),
-        None => {
-            let mut stamp = jiff::Timestamp::now()
-                .strftime("%Y%m%dT%H%M%SZ")
-                .to_string();
-            if args.sandbox {
-                stamp.push_str("-sandbox");
-            }
-            PathBuf::from("reports").join(&campaign.name).join(stamp)
-        }
-    };
+) -> anyhow::Result<()> {
     let entries = journal.entries()?;
-    let mut report = ReportWriter::create(&dir, &campaign.name)
-        .with_context(|| format!("cannot write the report to `{}`", dir.display()))?;
+    let cannot = || format!("cannot write the report to `{}`", dir.display());
+
+    let mut report = ReportWriter::create(dir, &campaign.name).with_context(cannot)?;
     for record in saved::messages(plan_path)? {
         let entry = record.local_id.as_ref().and_then(|id| entries.get(id));
-        report.add(&ResultRow::new(&record, entry))?;
+        report
+            .add(&ResultRow::new(&record, entry))
+            .with_context(cannot)?;
     }
-    let (dir, _) = report.finish(&headline(summary))?;
+    report.finish(&headline(summary)).with_context(cannot)?;
+
     if super::is_github_actions() {
         let markdown = std::fs::read_to_string(dir.join("summary.md"))?;
         super::append_step_summary(&markdown)?;
     }
-    Ok(dir)
+    Ok(())
 }
 
 fn headline(summary: &RunSummary) -> String {

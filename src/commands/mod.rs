@@ -2,6 +2,7 @@
 //! reporting its problems the same way everywhere.
 
 pub mod apply;
+pub mod failure;
 pub mod online;
 pub mod plan;
 pub mod sandbox;

@@ -4,6 +4,10 @@
 //! step summaries) are written into one folder per run. Rows are streamed, so a large
 //! audience costs no memory. Every file holds personal data and is created readable by its
 //! owner only; every CSV cell is defused against formula injection.
+//!
+//! The files are written under `.partial` names and renamed into place only once all three
+//! are complete and on disk, so a write cut short (a full disk) never leaves a report that
+//! looks finished; an abandoned writer removes its partial files.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -105,6 +109,9 @@ const CSV_HEADER: [&str; 13] = [
     "campaign",
 ];
 
+/// The report's files, in the order they are renamed into place: `summary.md` last.
+const FILES: [&str; 3] = ["results.csv", "results.json", "summary.md"];
+
 /// Streams one run's report into its folder.
 #[derive(Debug)]
 pub struct ReportWriter {
@@ -117,42 +124,46 @@ pub struct ReportWriter {
 }
 
 impl ReportWriter {
-    /// Creates `dir` (mode 0700) and its files (mode 0600).
+    /// Creates `dir` (mode 0700) and its partial files (mode 0600).
     pub fn create(dir: &Path, campaign: &str) -> io::Result<Self> {
         crate::private::create_dir_all(dir)?;
-        let mut csv =
-            csv::Writer::from_writer(crate::private::create_file(&dir.join("results.csv"))?);
-        csv.write_record(CSV_HEADER)?;
-        let mut json = BufWriter::new(crate::private::create_file(&dir.join("results.json"))?);
-        json.write_all(b"[")?;
-        Ok(Self {
+        let csv = crate::private::create_file(&partial(dir, "results.csv"))?;
+        let json = crate::private::create_file(&partial(dir, "results.json"))
+            .inspect_err(|_| remove_partials(dir))?;
+        let mut writer = Self {
             dir: dir.to_path_buf(),
             campaign: campaign.to_owned(),
-            csv,
-            json,
+            csv: csv::Writer::from_writer(csv),
+            json: BufWriter::new(json),
             rows: 0,
             by_status: BTreeMap::new(),
-        })
+        };
+
+        writer.csv.write_record(CSV_HEADER).map_err(csv_error)?;
+        writer.json.write_all(b"[")?;
+        Ok(writer)
     }
 
     pub fn add(&mut self, row: &ResultRow) -> io::Result<()> {
         let text = |value: Option<String>| value.map(|value| defuse(&value)).unwrap_or_default();
         let number = |value: Option<u64>| value.map(|n| n.to_string()).unwrap_or_default();
-        self.csv.write_record([
-            row.row.to_string(),
-            text(row.phone_number.clone()),
-            number(row.chat_id),
-            row.status.clone(),
-            number(row.message_id),
-            text(row.local_id.clone()),
-            text(row.request_id.clone()),
-            row.segments.map(|n| n.to_string()).unwrap_or_default(),
-            text(row.encoding.clone()),
-            row.attempts.to_string(),
-            text(row.sent_at.clone()),
-            text(row.error.clone()),
-            defuse(&self.campaign),
-        ])?;
+        self.csv
+            .write_record([
+                row.row.to_string(),
+                text(row.phone_number.clone()),
+                number(row.chat_id),
+                row.status.clone(),
+                number(row.message_id),
+                text(row.local_id.clone()),
+                text(row.request_id.clone()),
+                row.segments.map(|n| n.to_string()).unwrap_or_default(),
+                text(row.encoding.clone()),
+                row.attempts.to_string(),
+                text(row.sent_at.clone()),
+                text(row.error.clone()),
+                defuse(&self.campaign),
+            ])
+            .map_err(csv_error)?;
 
         self.json
             .write_all(if self.rows == 0 { b"\n" } else { b",\n" })?;
@@ -162,19 +173,56 @@ impl ReportWriter {
         Ok(())
     }
 
-    /// Writes `summary.md`, flushes everything to disk and returns the folder and counts.
+    /// Writes `summary.md`, flushes everything to disk, renames the files into place and
+    /// returns the folder and counts.
     pub fn finish(mut self, headline: &str) -> io::Result<(PathBuf, BTreeMap<String, u64>)> {
         self.csv.flush()?;
         self.json.write_all(b"\n]\n")?;
         self.json.flush()?;
         let summary = summary_markdown(&self.campaign, headline, &self.by_status);
-        let mut file = crate::private::create_file(&self.dir.join("summary.md"))?;
+        let mut file = crate::private::create_file(&partial(&self.dir, "summary.md"))?;
         file.write_all(summary.as_bytes())?;
         file.sync_all()?;
         self.csv.get_ref().sync_all()?;
         self.json.get_ref().sync_all()?;
-        Ok((self.dir, self.by_status))
+
+        for name in FILES {
+            std::fs::rename(partial(&self.dir, name), self.dir.join(name))?;
+        }
+        File::open(&self.dir)?.sync_all()?;
+        Ok((self.dir.clone(), std::mem::take(&mut self.by_status)))
     }
+}
+
+impl Drop for ReportWriter {
+    /// Removes what an unfinished report left; after `finish` there is nothing left to remove.
+    fn drop(&mut self) {
+        remove_partials(&self.dir);
+    }
+}
+
+/// Removes the partial files in `dir`; one that is not there is already gone.
+fn remove_partials(dir: &Path) {
+    for name in FILES {
+        let _ = std::fs::remove_file(partial(dir, name));
+    }
+}
+
+/// A CSV write failure as the I/O error behind it, so that its kind (a full disk) is kept;
+/// csv's own conversion hides it.
+fn csv_error(error: csv::Error) -> io::Error {
+    if !error.is_io_error() {
+        return io::Error::other(error);
+    }
+    match error.into_kind() {
+        csv::ErrorKind::Io(source) => source,
+        other => io::Error::other(format!("{other:?}")),
+    }
+}
+
+/// Where `name` is written until the report is complete.
+fn partial(dir: &Path, name: &str) -> PathBuf {
+    dir.join(format!("{name}.partial"))
 }
 
 /// The Markdown summary of a run, for `$GITHUB_STEP_SUMMARY`.
@@ -203,6 +251,46 @@ pub fn defuse(cell: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .expect("read dir")
+            .map(|entry| {
+                entry
+                    .expect("entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_report_appears_only_when_complete() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let writer = ReportWriter::create(dir.path(), "spring").expect("create");
+        assert_eq!(
+            names(dir.path()),
+            ["results.csv.partial", "results.json.partial"]
+        );
+
+        writer.finish("0 sent").expect("finish");
+
+        assert_eq!(names(dir.path()), FILES);
+    }
+
+    #[test]
+    // A report cut short by a full disk was left looking complete.
+    fn an_abandoned_report_leaves_nothing() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let writer = ReportWriter::create(dir.path(), "spring").expect("create");
+
+        drop(writer);
+
+        assert!(names(dir.path()).is_empty());
+    }
 
     #[test]
     fn formulas_are_defused() {

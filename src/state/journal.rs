@@ -251,12 +251,19 @@ fn create_database(path: &Path) -> std::io::Result<()> {
         _ => {}
     }
     let file = private_file_options().open(&fresh)?;
-    let db = Builder::new()
-        .create_file(file)
-        .map_err(|error| std::io::Error::other(error.to_string()))?;
+    let db = Builder::new().create_file(file).map_err(creation_error)?;
     drop(db);
     std::fs::File::open(&fresh)?.sync_all()?;
     std::fs::rename(&fresh, path)
+}
+
+/// The I/O error behind a failed creation, kept whole so that its kind (a full disk, say)
+/// reaches the user's hint.
+fn creation_error(error: DatabaseError) -> std::io::Error {
+    match error {
+        DatabaseError::Storage(redb::StorageError::Io(source)) => source,
+        other => std::io::Error::other(other.to_string()),
+    }
 }
 
 /// Checks or writes `meta` and turns in-flight entries into `Unknown`, in one durable

@@ -5,6 +5,7 @@ mod bad_input;
 mod clock_skew;
 mod crash;
 mod csv_dialects;
+mod disk_full;
 mod online;
 mod plan;
 mod sandbox_proc;
