@@ -23,6 +23,10 @@ const CANDIDATE_DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
 /// Bytes the parser reads at a time: large enough that a million rows cost few reads.
 const READ_BUFFER_BYTES: usize = 64 * 1024;
 
+/// The longest row accepted, in bytes: a recipient row is a few hundred bytes, so a longer
+/// one is the wrong file or a quote left open, and reading on would hold all of it in memory.
+pub const MAX_ROW_BYTES: u64 = 1024 * 1024;
+
 /// The UTF-8 byte-order mark that Excel writes at the start of "CSV UTF-8" files.
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -44,6 +48,14 @@ struct Tracked {
     at_end: bool,
     /// Quote characters passed so far: an odd count at the end means one is never closed.
     quotes: u64,
+    /// Newlines passed so far, quoted ones included.
+    newlines: u64,
+    /// Bytes of the row being read: since the last newline outside quotes.
+    row_bytes: u64,
+    /// The line where the row being read starts.
+    row_line: u64,
+    /// Set, with the row's first line, once a row outgrew [`MAX_ROW_BYTES`].
+    too_long: Option<u64>,
 }
 
 /// One data row. Its buffers are reused by [`CsvReader::read`].
@@ -87,6 +99,8 @@ pub enum CsvError {
     Utf8 { line: u64, field: usize },
     #[error("a quoted field on this row is never closed: it runs to the end of the file")]
     UnclosedQuote { line: u64 },
+    #[error("this row is longer than {} MiB: reading stopped here", MAX_ROW_BYTES >> 20)]
+    RowTooLong { line: u64 },
 }
 
 impl CsvReader {
@@ -122,6 +136,10 @@ impl CsvReader {
             last: None,
             at_end: false,
             quotes: 0,
+            newlines: 0,
+            row_bytes: 0,
+            row_line: 1,
+            too_long: None,
         };
         // Only `\n` ends a row, so that the parser consumes it with the row and line numbers
         // can be derived; the `\r` of CRLF is taken off the last field instead.
@@ -203,13 +221,14 @@ impl CsvReader {
     /// Reads the next non-blank raw row; `Ok(false)` at the end of the file.
     fn next_raw(&mut self) -> Result<bool, CsvError> {
         loop {
-            let more = self
-                .inner
-                .read_byte_record(&mut self.raw)
-                .map_err(|error| CsvError::Io {
-                    path: self.path.clone(),
-                    source: io::Error::other(error),
-                })?;
+            let read = self.inner.read_byte_record(&mut self.raw);
+            if let Some(line) = self.inner.get_ref().too_long {
+                return Err(CsvError::RowTooLong { line });
+            }
+            let more = read.map_err(|error| CsvError::Io {
+                path: self.path.clone(),
+                source: io::Error::other(error),
+            })?;
             if !more {
                 return Ok(false);
             }
@@ -300,7 +319,8 @@ impl CsvError {
             | CsvError::DuplicateHeader { line, .. }
             | CsvError::Ragged { line, .. }
             | CsvError::Utf8 { line, .. }
-            | CsvError::UnclosedQuote { line } => Some(*line),
+            | CsvError::UnclosedQuote { line }
+            | CsvError::RowTooLong { line } => Some(*line),
             CsvError::Io { .. } | CsvError::NoHeader => None,
         }
     }
@@ -343,6 +363,10 @@ impl CsvError {
             CsvError::UnclosedQuote { .. } => {
                 "close the quote; a quote inside a quoted field is written twice: `\"\"`"
             }
+            CsvError::RowTooLong { .. } => {
+                "a recipient row holds a few hundred bytes: check that this is the recipients \
+                 file, and that no quote is left open (an open quote swallows the lines after it)"
+            }
         };
         Some(hint.to_owned())
     }
@@ -355,7 +379,12 @@ fn read_head(reader: &mut impl BufRead) -> io::Result<Vec<u8>> {
     let mut head = Vec::new();
     loop {
         let start = head.len();
-        let read = reader.read_until(b'\n', &mut head)?;
+        let room = (MAX_ROW_BYTES + 1).saturating_sub(start as u64);
+        let read = reader.take(room).read_until(b'\n', &mut head)?;
+        if head.len() as u64 > MAX_ROW_BYTES {
+            // The parser meets the same bytes again and stops at its limit.
+            return Ok(head);
+        }
         let line = &head[start..];
         let is_blank_line = line.iter().all(|b| matches!(b, b'\r' | b'\n'));
         let quotes = head.iter().filter(|b| **b == b'"').count();
@@ -389,16 +418,47 @@ fn detect_delimiter(head: &[u8]) -> u8 {
 
 impl Read for Tracked {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some(line) = self.too_long {
+            return Err(row_too_long(line));
+        }
         let read = self.source.read(buf)?;
         if read == 0 {
             self.at_end = !buf.is_empty();
-        } else {
-            self.total += read as u64;
-            self.last = Some(buf[read - 1]);
-            self.quotes += buf[..read].iter().filter(|b| **b == b'"').count() as u64;
+            return Ok(0);
+        }
+        self.total += read as u64;
+        self.last = Some(buf[read - 1]);
+        for byte in &buf[..read] {
+            match byte {
+                b'"' => self.quotes += 1,
+                b'\n' => {
+                    self.newlines += 1;
+                    if self.quotes.is_multiple_of(2) {
+                        if self.row_bytes > MAX_ROW_BYTES {
+                            break;
+                        }
+                        self.row_bytes = 0;
+                        self.row_line = self.newlines + 1;
+                        continue;
+                    }
+                }
+                _ => {}
+            }
+            self.row_bytes += 1;
+        }
+        if self.row_bytes > MAX_ROW_BYTES {
+            self.too_long = Some(self.row_line);
+            return Err(row_too_long(self.row_line));
         }
         Ok(read)
     }
+}
+
+fn row_too_long(line: u64) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("the row at line {line} is longer than {MAX_ROW_BYTES} bytes"),
+    )
 }
 
 /// The delimiter as a hint shows it: `,` in backticks, or the word tab.

@@ -251,3 +251,66 @@ fn quoted_last_field_in_a_crlf_file_loses_only_the_line_ending() {
         ]
     );
 }
+
+/// The first error reading `text` gives, with the rows read before it.
+fn first_error(text: &[u8]) -> (usize, Result<(), CsvError>) {
+    let mut csv = match reader(text, None) {
+        Ok(csv) => csv,
+        Err(error) => return (0, Err(error)),
+    };
+    let mut record = Record::default();
+    let mut read = 0;
+    loop {
+        match csv.read(&mut record) {
+            Ok(true) => read += 1,
+            Ok(false) => return (read, Ok(())),
+            Err(error) => return (read, Err(error)),
+        }
+    }
+}
+
+#[test]
+fn a_row_over_the_limit_stops_reading_at_its_line() {
+    let long = "y".repeat(MAX_ROW_BYTES as usize + 10);
+    let text = format!("phone,name\n+15105550101,Ana\n+15105550102,{long}\n+15105550103,Ben\n");
+    let (read, outcome) = first_error(text.as_bytes());
+    assert_eq!(read, 1);
+    assert!(
+        matches!(outcome, Err(CsvError::RowTooLong { line: 3 })),
+        "{outcome:?}"
+    );
+}
+
+#[test]
+fn an_open_quote_over_many_short_lines_is_one_long_row() {
+    let lines = "short line\n".repeat(MAX_ROW_BYTES as usize / 10);
+    let text = format!("phone,name\n+15105550101,\"{lines}\n");
+    let (_, outcome) = first_error(text.as_bytes());
+    assert!(
+        matches!(outcome, Err(CsvError::RowTooLong { line: 2 })),
+        "{outcome:?}"
+    );
+}
+
+#[test]
+fn a_header_over_the_limit_is_refused_at_line_one() {
+    let text = "h".repeat(MAX_ROW_BYTES as usize + 10);
+    let (_, outcome) = first_error(text.as_bytes());
+    let error = outcome.expect_err("refused");
+    assert!(
+        matches!(error, CsvError::RowTooLong { line: 1 }),
+        "{error:?}"
+    );
+    let shown = error.to_diagnostic(Path::new("r.csv")).to_string();
+    assert!(
+        shown.contains("longer than 1 MiB") && shown.contains("hint"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn a_row_just_under_the_limit_is_read() {
+    let long = "y".repeat(MAX_ROW_BYTES as usize - 64);
+    let text = format!("phone,name\n+15105550101,{long}\n");
+    assert_eq!(first_error(text.as_bytes()).0, 1);
+}
