@@ -382,3 +382,33 @@ async fn durable_throughput() {
         records as f64 / elapsed.as_secs_f64()
     );
 }
+
+#[tokio::test]
+// Proves a truncated journal is refused as damaged, by a run and by a read, never a panic,
+// and is left exactly as it was.
+async fn a_truncated_journal_is_reported_damaged_and_left_alone() {
+    let state = tempfile::tempdir().expect("temp dir");
+    let journal = Journal::open(state.path(), CAMPAIGN).expect("open");
+    journal.append(vec![intent("m1", 1)]).await.expect("intent");
+    drop(journal);
+    let path = campaign_dir(state.path()).join(JOURNAL_FILE);
+    let whole = std::fs::read(&path).expect("journal bytes");
+
+    for cut in [100, 5_000, whole.len() / 2] {
+        std::fs::write(&path, &whole[..cut]).expect("truncate");
+        for outcome in [
+            Journal::open(state.path(), CAMPAIGN).map(|_| ()),
+            Journal::read_only(state.path(), CAMPAIGN).map(|_| ()),
+        ] {
+            match outcome {
+                Err(StateError::Corrupt { .. } | StateError::Io { .. }) => {}
+                other => panic!("a journal cut at {cut} bytes gave {other:?}"),
+            }
+        }
+        assert_eq!(
+            std::fs::read(&path).expect("bytes"),
+            &whole[..cut],
+            "left alone"
+        );
+    }
+}

@@ -216,6 +216,26 @@ pub(super) fn storage_error(path: &Path, error: impl Into<redb::Error>) -> State
     }
 }
 
+/// Runs a redb call that may panic on a damaged file (redb 2 asserts, for one, that the file
+/// is as long as its header says) and turns such a panic into [`StateError::Corrupt`]. The
+/// panic hook is silenced meanwhile: the user gets the error, not a backtrace. Journals are
+/// opened before any send starts, so no other thread's panic can be hidden.
+pub(super) fn guard_damaged<T>(
+    path: &Path,
+    open: impl FnOnce() -> Result<T, StateError>,
+) -> Result<T, StateError> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(open));
+    std::panic::set_hook(hook);
+    outcome.unwrap_or_else(|_| {
+        Err(StateError::Corrupt {
+            path: path.display().to_string(),
+            reason: "it is shorter than its own header says: truncated or damaged".to_owned(),
+        })
+    })
+}
+
 /// Opens the redb file at `path`, creating it `0600`. redb's own file lock backs ours up.
 fn open_database(path: &Path, campaign: &str, lock: &CampaignLock) -> Result<Database, StateError> {
     let io_error = |source| StateError::Io {
@@ -228,7 +248,7 @@ fn open_database(path: &Path, campaign: &str, lock: &CampaignLock) -> Result<Dat
     let file = private_file_options().open(path).map_err(io_error)?;
     restrict(path, 0o600).map_err(io_error)?;
 
-    match Builder::new().create_file(file) {
+    match guard_damaged(path, || Ok(Builder::new().create_file(file)))? {
         Ok(db) => Ok(db),
         Err(DatabaseError::DatabaseAlreadyOpen) => Err(StateError::Locked {
             campaign: campaign.to_string(),

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use redb::{Builder, Database, StorageBackend, backends::InMemoryBackend};
 
-use super::journal::{IN_FLIGHT_AT_STOP, JOURNAL_FILE, read_entries, storage_error};
+use super::journal::{IN_FLIGHT_AT_STOP, JOURNAL_FILE, guard_damaged, read_entries, storage_error};
 use super::lock::{self, LOCK_FILE};
 use super::{Entry, EntryStatus, StateError};
 
@@ -94,9 +94,11 @@ fn in_memory(path: &Path, bytes: &[u8]) -> Result<Database, StateError> {
     backend.set_len(bytes.len() as u64).map_err(io_error)?;
     backend.write(0, bytes).map_err(io_error)?;
 
-    Builder::new()
-        .create_with_backend(backend)
-        .map_err(|error| storage_error(path, error))
+    guard_damaged(path, || {
+        Builder::new()
+            .create_with_backend(backend)
+            .map_err(|error| storage_error(path, error))
+    })
 }
 
 /// With no run holding the campaign, what is still in flight was left by a stopped run: it

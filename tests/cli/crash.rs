@@ -204,7 +204,11 @@ fn apply(case: &Case, sandbox: &SandboxProc, run: u32) -> std::process::Command 
 /// stopped" (as does the next run, which keeps them unknown).
 fn in_flight_at_kill(case: &Case) -> BTreeSet<String> {
     let output = run(case.status().arg("--json"));
-    assert!(output.status.success(), "status after a kill");
+    assert!(
+        output.status.success(),
+        "status after a kill: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let document: Value = serde_json::from_slice(&output.stdout).expect("status --json");
     document["unknown"]
         .as_array()
