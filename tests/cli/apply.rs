@@ -322,6 +322,13 @@ fn server_errors_are_unknown_until_retried() {
 }
 
 #[test]
+// Proves 503 answers are unknown too (Heymarket does not say a 503 means "not accepted"),
+// never re-sent by default, and settle with --retry-unknown.
+fn unavailable_answers_are_unknown_until_retried() {
+    unknowns_stay_unsent_until_retried(&["--fail-503", "0.5", "--seed", "1"]);
+}
+
+#[test]
 // Proves dropped connections are unknown, never re-sent by default, and settle with --retry-unknown.
 fn dropped_connections_are_unknown_until_retried() {
     unknowns_stay_unsent_until_retried(&["--drop-after", "0.5", "--seed", "2"]);
