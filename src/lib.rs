@@ -15,6 +15,7 @@ pub mod exit;
 pub mod fuzzing;
 pub mod heymarket;
 pub mod logging;
+pub mod panic_guard;
 pub mod plan;
 pub mod private;
 pub mod recipients;

@@ -14,6 +14,7 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 
 use crate::campaign::TemplateSource;
 use crate::diagnostic::Diagnostic;
+use crate::panic_guard::catch_silently;
 
 /// Instructions a template may execute for one message before it is stopped.
 const FUEL_PER_MESSAGE: u64 = 200_000;
@@ -78,11 +79,17 @@ impl MessageTemplate {
             ),
             campaign: Value::from(campaign_name),
         };
-        template
-            .env
-            .add_template_owned(TEMPLATE_NAME, source.text.clone())
-            .map_err(|error| Box::new(template.locate(&source.text, &error)))?;
-        Ok(template)
+        // minijinja panics on a few templates it parses but cannot compile (found by fuzzing).
+        let added = catch_silently(|| {
+            template
+                .env
+                .add_template_owned(TEMPLATE_NAME, source.text.clone())
+        });
+        match added {
+            Some(Ok(())) => Ok(template),
+            Some(Err(error)) => Err(Box::new(template.locate(&source.text, &error))),
+            None => Err(Box::new(uncompilable(source))),
+        }
     }
 
     /// Names the template uses that neither `columns`, `vars` nor a built-in provides, each
@@ -349,6 +356,20 @@ impl Object for Columns {
             None => Enumerator::Empty,
         }
     }
+}
+
+/// The error for a template the engine parsed but could not compile.
+fn uncompilable(source: &TemplateSource) -> Diagnostic {
+    let file_source = std::fs::read_to_string(&source.file).unwrap_or_default();
+    Diagnostic::error(
+        &source.file,
+        "template error: the template engine cannot compile this template",
+    )
+    .at(&file_source, source.first_line, 1, 1)
+    .with_hint(
+        "look for an unusual construct, such as a number after `as` in `{% import ... as 4 %}`: \
+         only a name can be assigned to",
+    )
 }
 
 #[cfg(test)]

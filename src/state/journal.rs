@@ -13,6 +13,8 @@ use std::sync::Arc;
 
 use redb::{Builder, Database, DatabaseError, Durability, ReadableTable, TableDefinition};
 
+use crate::panic_guard::catch_silently;
+
 use super::files::{campaign_dir, create_private_dir, private_file_options, restrict};
 use super::lock::CampaignLock;
 use super::writer::Writer;
@@ -217,18 +219,13 @@ pub(super) fn storage_error(path: &Path, error: impl Into<redb::Error>) -> State
 }
 
 /// Runs a redb call that may panic on a damaged file (redb 2 asserts, for one, that the file
-/// is as long as its header says) and turns such a panic into [`StateError::Corrupt`]. The
-/// panic hook is silenced meanwhile: the user gets the error, not a backtrace. Journals are
-/// opened before any send starts, so no other thread's panic can be hidden.
+/// is as long as its header says) and turns such a panic into [`StateError::Corrupt`].
+/// Journals are opened before any send starts.
 pub(super) fn guard_damaged<T>(
     path: &Path,
     open: impl FnOnce() -> Result<T, StateError>,
 ) -> Result<T, StateError> {
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(open));
-    std::panic::set_hook(hook);
-    outcome.unwrap_or_else(|_| {
+    catch_silently(open).unwrap_or_else(|| {
         Err(StateError::Corrupt {
             path: path.display().to_string(),
             reason: "it is shorter than its own header says: truncated or damaged".to_owned(),
