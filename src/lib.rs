@@ -25,3 +25,4 @@ pub mod sandbox;
 pub mod send;
 pub mod state;
 pub mod style;
+pub mod text_file;

@@ -43,7 +43,7 @@ pub struct Loaded {
 
 /// Reads and validates the campaign file at `path`.
 pub fn load(path: &Path) -> Loaded {
-    match std::fs::read_to_string(path) {
+    match crate::text_file::read(path) {
         Ok(source) => load_str(path, &source),
         Err(err) => Loaded {
             campaign: None,
@@ -61,6 +61,9 @@ fn read_hint(error: &std::io::Error) -> &'static str {
     match error.kind() {
         std::io::ErrorKind::InvalidData => {
             "a campaign file is UTF-8 text: save it as UTF-8, or check it is the file you meant"
+        }
+        std::io::ErrorKind::FileTooLarge => {
+            "a campaign file is a few kilobytes of YAML: check it is the file you meant"
         }
         _ => "check the path; it is relative to the current directory",
     }

@@ -554,7 +554,7 @@ impl<'a> Planner<'a> {
 /// Points `diagnostic` at the campaign-file key `path`, when the file can be read again
 /// and still holds it; otherwise it stays about the file as a whole.
 fn at_key(diagnostic: Diagnostic, file: &Path, path: &[&str]) -> Diagnostic {
-    let Ok(source) = std::fs::read_to_string(file) else {
+    let Ok(source) = crate::text_file::read(file) else {
         return diagnostic;
     };
     let Some(spot) = Locations::scan(&source)

@@ -136,7 +136,7 @@ impl MessageTemplate {
                 "add a `{name}` column to the recipient CSV or a `{name}` entry under `vars`"
             ),
         };
-        let file_source = std::fs::read_to_string(&self.file).unwrap_or_default();
+        let file_source = crate::text_file::read(&self.file).unwrap_or_default();
         let template_line = source.text.lines().nth(offset).unwrap_or("");
         let line = self.first_line + offset;
         let col = file_column(&file_source, line, template_line, col);
@@ -177,7 +177,7 @@ impl MessageTemplate {
             .and_then(|range| text.get(..range.start))
             .map(|before| before.len() - before.rfind('\n').map_or(0, |at| at + 1) + 1)
             .unwrap_or(1);
-        let file_source = std::fs::read_to_string(&self.file).unwrap_or_default();
+        let file_source = crate::text_file::read(&self.file).unwrap_or_default();
         let template_line = text.lines().nth(line.saturating_sub(1)).unwrap_or("");
         let line = self.first_line + line.saturating_sub(1);
         let col = file_column(&file_source, line, template_line, col);
@@ -360,7 +360,7 @@ impl Object for Columns {
 
 /// The error for a template the engine parsed but could not compile.
 fn uncompilable(source: &TemplateSource) -> Diagnostic {
-    let file_source = std::fs::read_to_string(&source.file).unwrap_or_default();
+    let file_source = crate::text_file::read(&source.file).unwrap_or_default();
     Diagnostic::error(
         &source.file,
         "template error: the template engine cannot compile this template",

@@ -106,7 +106,7 @@ pub enum FixtureError {
 impl Fixtures {
     /// Reads and checks fixtures from a YAML file shaped like `sandbox/fixtures.yaml`.
     pub fn from_yaml_file(path: &Path) -> Result<Fixtures, FixtureError> {
-        let text = std::fs::read_to_string(path).map_err(|source| FixtureError::Read {
+        let text = crate::text_file::read(path).map_err(|source| FixtureError::Read {
             path: path.to_owned(),
             source,
         })?;

@@ -77,6 +77,39 @@ fn a_one_gigabyte_csv_line_is_refused_at_its_line() {
     insta::assert_snapshot!("generated-huge-csv-line", finished.stderr);
 }
 
+// A template file that never ends is refused at the size cap, not read until memory runs
+// out: reading it used to be unbounded.
+#[test]
+fn an_endless_template_file_is_refused_for_its_size() {
+    let scratch = Scratch::new();
+    scratch.file(
+        "campaign.yaml",
+        format!("{HEADER}audience:\n  list: 501\nmessage:\n  template: /dev/zero\n"),
+    );
+
+    let finished = validate_in(scratch.path());
+    check("endless-template", &finished, 1, &["campaign.yaml".into()]);
+    insta::assert_snapshot!("generated-endless-template", finished.stderr);
+}
+
+// The same for the campaign file itself, here a link to `/dev/zero`.
+#[cfg(unix)]
+#[test]
+fn an_endless_campaign_file_is_refused_for_its_size() {
+    let scratch = Scratch::new();
+    std::os::unix::fs::symlink("/dev/zero", scratch.path().join("campaign.yaml"))
+        .expect("link campaign.yaml to /dev/zero");
+
+    let finished = validate_in(scratch.path());
+    check(
+        "endless-campaign-file",
+        &finished,
+        1,
+        &["campaign.yaml".into()],
+    );
+    insta::assert_snapshot!("generated-endless-campaign-file", finished.stderr);
+}
+
 /// `people.csv` with a good row, then a row whose name is `mebibytes` MiB long, then another.
 fn write_huge_csv(path: &Path, mebibytes: usize) {
     use std::io::Write;

@@ -121,7 +121,7 @@ fn single_source(raw: &RawMessage, folder: &Path, problems: &mut Problems) -> Op
 
 fn template_file(name: &str, folder: &Path, problems: &mut Problems) -> Option<TemplateSource> {
     let file = folder.join(name);
-    match std::fs::read_to_string(&file) {
+    match crate::text_file::read(&file) {
         Ok(text) => Some(TemplateSource {
             text,
             file,
@@ -134,9 +134,20 @@ fn template_file(name: &str, folder: &Path, problems: &mut Problems) -> Option<T
                     At::Value,
                     format!("cannot read template `{}`: {err}", file.display()),
                 )
-                .hint("the path is relative to the campaign file's folder");
+                .hint(template_read_hint(&err));
             None
         }
+    }
+}
+
+/// The fix for a template file that cannot be read, by what went wrong.
+fn template_read_hint(error: &std::io::Error) -> &'static str {
+    match error.kind() {
+        std::io::ErrorKind::InvalidData => "a template is UTF-8 text: save it as UTF-8",
+        std::io::ErrorKind::FileTooLarge => {
+            "a template is one message's text: check `message.template` names the file you meant"
+        }
+        _ => "the path is relative to the campaign file's folder",
     }
 }
 
