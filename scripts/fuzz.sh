@@ -5,7 +5,8 @@
 # early once its edge coverage (libFuzzer's `cov:`) has not grown for S seconds: that is
 # the plateau the README's fuzzing figures are measured by. Then it prints one line per
 # target: executions, edge coverage at start and end, corpus size, when edge coverage last
-# grew, and whether the target plateaued.
+# grew, and whether the target plateaued. Inputs may use the whole -max_len from the start
+# (-len_control=0), so a plateau is not libFuzzer still raising its own length cap.
 #
 # A crash, hang (10 s) or out-of-memory (2 GB) stops that target and leaves the input in
 # fuzz/artifacts/<target>/; fix it, then copy the input into the corpus so
@@ -66,7 +67,7 @@ for target in "${targets[@]}"; do
     echo "fuzzing $target for at most $seconds s (log: $log)" >&2
     if ! cargo +nightly fuzz run -O "$target" -- \
         -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
-        -print_final_stats=1 "${dict[@]}" 2>&1 |
+        -len_control=0 -print_final_stats=1 "${dict[@]}" 2>&1 |
         timestamp_and_watch "$target" >"$log"
     then
         echo "$target: FAILED, see $log and fuzz/artifacts/$target/" >&2
