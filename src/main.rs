@@ -7,6 +7,11 @@ use clap::Parser;
 
 use campaign::cli::Cli;
 use campaign::exit::Exit;
+use campaign::render::memory::MemoryBudget;
+
+/// Bounds what one message's rendering may hold: see `campaign::render::memory`.
+#[global_allocator]
+static ALLOCATOR: MemoryBudget = MemoryBudget;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {

@@ -3,7 +3,8 @@
 //! `plan` and `apply` both call [`MessageTemplate::render`], so the text a reviewer approved is
 //! byte for byte the text that is sent. Templates run in strict-undefined mode, with no
 //! loader (no `include` of files), no environment access, no auto-escaping (SMS is plain
-//! text) and a fuel limit, so a template can neither read the machine nor loop forever.
+//! text) and a fuel limit, so a template can neither read the machine nor loop forever;
+//! [`memory::bounded`] keeps it from filling memory.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -12,12 +13,19 @@ use std::sync::Arc;
 use minijinja::value::{Enumerator, Object, Value};
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 
+use super::memory::{self, Site};
 use crate::campaign::TemplateSource;
 use crate::diagnostic::Diagnostic;
 use crate::panic_guard::catch_silently;
 
 /// Instructions a template may execute for one message before it is stopped.
 const FUEL_PER_MESSAGE: u64 = 200_000;
+
+/// The longest message a template may write. A message is at most 10 segments, a few
+/// kilobytes, and anything longer is refused for its segment count; past this cap it is
+/// refused for its length without writing (and counting the segments of) what could be
+/// 100 MB from one `"x" * 100000000`.
+const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
 
 /// Template variables every message has, whatever the audience.
 pub const BUILTIN_VARIABLES: [&str; 3] = ["campaign", "row", "columns"];
@@ -152,6 +160,11 @@ impl MessageTemplate {
 
     /// Renders the message for one recipient. Row values win over campaign `vars`.
     pub fn render(&self, row: Option<RowValues<'_>>) -> Result<String, RenderError> {
+        let site = Site {
+            file: &self.file,
+            line: self.first_line,
+            row: row.as_ref().map(|values| values.row),
+        };
         let context = Value::from_object(Context {
             campaign: self.campaign.clone(),
             vars: Arc::clone(&self.vars),
@@ -165,9 +178,17 @@ impl MessageTemplate {
             .env
             .get_template(TEMPLATE_NAME)
             .map_err(|error| render_error(&error))?;
-        template
-            .render(context)
-            .map_err(|error| render_error(&error))
+        let mut output = CappedOutput::default();
+        let rendered = memory::bounded(&site, || template.render_captured_to(context, &mut output));
+        match rendered {
+            Ok(_) => Ok(output.into_string()),
+            Err(_) if output.is_full => Err(RenderError {
+                detail: format!("the message is longer than {} MiB", MAX_MESSAGE_BYTES >> 20),
+                // A row's value can make it so; the template alone may not.
+                is_template_defect: false,
+            }),
+            Err(error) => Err(render_error(&error)),
+        }
     }
 
     fn locate(&self, text: &str, error: &minijinja::Error) -> Diagnostic {
@@ -273,6 +294,37 @@ fn find_identifier(text: &str, name: &str) -> Option<(usize, usize)> {
         }
     }
     None
+}
+
+/// Where a message is written: refuses to grow past [`MAX_MESSAGE_BYTES`], which stops the
+/// render with a write error.
+#[derive(Debug, Default)]
+struct CappedOutput {
+    bytes: Vec<u8>,
+    is_full: bool,
+}
+
+impl CappedOutput {
+    fn into_string(self) -> String {
+        // minijinja writes only `str`s, so the bytes are UTF-8.
+        String::from_utf8(self.bytes)
+            .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned())
+    }
+}
+
+impl std::io::Write for CappedOutput {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len() + bytes.len() > MAX_MESSAGE_BYTES {
+            self.is_full = true;
+            return Err(std::io::ErrorKind::FileTooLarge.into());
+        }
+        self.bytes.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// One row's data, looked up by column name without building a map per row.
@@ -386,6 +438,23 @@ mod tests {
 
     fn vars() -> BTreeMap<String, serde_json::Value> {
         BTreeMap::from([("link".to_owned(), serde_json::json!("https://x.example"))])
+    }
+
+    // Found by fuzzing: a 95 MB message was written whole, then counted for ten seconds.
+    #[test]
+    fn a_message_past_the_cap_is_refused_for_its_length_as_a_row_problem() {
+        let template = MessageTemplate::compile(&source("{{ 'h' * 17000000 }}"), "c", &vars())
+            .expect("compiles");
+        let error = template.render(None).expect_err("over 16 MiB");
+        assert_eq!(error.detail, "the message is longer than 16 MiB");
+        assert!(!error.is_template_defect);
+
+        let at_cap = format!("{{{{ 'h' * {MAX_MESSAGE_BYTES} }}}}");
+        let template = MessageTemplate::compile(&source(&at_cap), "c", &vars()).expect("compiles");
+        assert_eq!(
+            template.render(None).map(|text| text.len()),
+            Ok(MAX_MESSAGE_BYTES)
+        );
     }
 
     #[test]

@@ -92,6 +92,26 @@ fn an_endless_template_file_is_refused_for_its_size() {
     insta::assert_snapshot!("generated-endless-template", finished.stderr);
 }
 
+// A template that doubles a string 34 times asks for 16 GiB in a few hundred instructions,
+// which fuel does not stop: it used to fill the machine's memory. The binary's render
+// budget stops it at 256 MiB, naming the template's line and the row.
+#[test]
+fn a_template_that_grows_without_bound_is_stopped_at_the_memory_budget() {
+    let scratch = Scratch::new();
+    let doubling = "{% set ns = namespace(s=first_name) %}{% for i in range(34) %}\
+                    {% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s|length }} Reply STOP";
+    scratch.recipients("", doubling, "phone,first_name\n+1 510 555 0101,Ana\n");
+
+    let finished = validate_in(scratch.path());
+    check("doubling-template", &finished, 1, &["campaign.yaml".into()]);
+    assert!(
+        finished.stderr.contains("needs more than 256 MiB"),
+        "{}",
+        finished.stderr
+    );
+    insta::assert_snapshot!("generated-doubling-template", finished.stderr);
+}
+
 // The same for the campaign file itself, here a link to `/dev/zero`.
 #[cfg(unix)]
 #[test]

@@ -1,0 +1,145 @@
+//! A bound on the memory one message's rendering may take.
+//!
+//! Fuel bounds a template's instructions, not its bytes: `{% set s = s ~ s %}` written
+//! thirty-four times builds a 16 GiB string in a few hundred instructions, and minijinja's
+//! own limits stop only one repetition at a time. So the `campaign` binary installs
+//! [`MemoryBudget`] as its allocator: while a render runs ([`bounded`]), it counts the
+//! bytes that thread allocates and has not freed, and refuses to let them pass
+//! [`RENDER_BYTES`].
+//!
+//! The engine cannot be stopped from inside an allocation, so the budget stops the
+//! process: the error names the template's file and line, the row and the fix, and the
+//! exit code is 1. That is no worse for `apply` than a kill at that instant, which its
+//! journal is built to survive, and no half-rendered message is ever sent. A program
+//! that does not install the allocator (the fuzz targets, test harnesses) pays nothing
+//! and is bounded by nothing.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::path::Path;
+use std::ptr;
+
+use crate::diagnostic::Diagnostic;
+use crate::exit::Exit;
+
+/// The most one message's rendering may hold at once. A message is at most 10 segments
+/// and a CSV row at most 1 MiB: real templates need a few kilobytes.
+pub const RENDER_BYTES: isize = 256 << 20;
+
+/// Where a bounded render is, for the error that stops one.
+#[derive(Debug)]
+pub struct Site<'a> {
+    /// The file the template is in, and its first line there.
+    pub file: &'a Path,
+    pub line: usize,
+    /// The CSV data row, when the message is one recipient's.
+    pub row: Option<u64>,
+}
+
+/// The system allocator, counting what a bounded render on each thread holds.
+#[derive(Debug, Default)]
+pub struct MemoryBudget;
+
+thread_local! {
+    /// The render this thread is in, if any. Const-initialised and without a destructor,
+    /// so the allocator may read it at any point of a thread's life.
+    static SITE: Cell<*const Site<'static>> = const { Cell::new(ptr::null()) };
+    /// Bytes allocated minus bytes freed on this thread since the render began.
+    static HELD: Cell<isize> = const { Cell::new(0) };
+}
+
+/// Runs `render` with its allocations on this thread counted against [`RENDER_BYTES`].
+pub fn bounded<T>(site: &Site<'_>, render: impl FnOnce() -> T) -> T {
+    struct Restore(*const Site<'static>, isize);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            SITE.set(self.0);
+            HELD.set(self.1);
+        }
+    }
+
+    let _restore = Restore(SITE.get(), HELD.get());
+    SITE.set(ptr::from_ref(site).cast::<Site<'static>>());
+    HELD.set(0);
+    render()
+}
+
+/// Adds `bytes` (negative when freed) to the current render's count; past the budget,
+/// stops the process with the error.
+fn charge(bytes: isize) {
+    let Ok(site) = SITE.try_with(Cell::get) else {
+        return;
+    };
+    if site.is_null() {
+        return;
+    }
+    let held = HELD.get().saturating_add(bytes);
+    HELD.set(held);
+    if held > RENDER_BYTES {
+        // Out of the render first, so reporting allocates like any other code.
+        SITE.set(ptr::null());
+        // SAFETY: `bounded` keeps `site` alive and registered only while its `render` runs,
+        // and this is that thread, inside that call.
+        #[allow(
+            unsafe_code,
+            reason = "reads the site `bounded` registered on this thread"
+        )]
+        let site = unsafe { &*site };
+        exceeded(site)
+    }
+}
+
+fn exceeded(site: &Site<'_>) -> ! {
+    let whose = match site.row {
+        Some(row) => format!("row {row}'s message"),
+        None => "the message".to_owned(),
+    };
+    let source = crate::text_file::read(site.file).unwrap_or_default();
+    let error = Diagnostic::error(
+        site.file,
+        format!(
+            "rendering {whose} needs more than {} MiB: the template builds a value without bound",
+            RENDER_BYTES >> 20
+        ),
+    )
+    .at(&source, site.line, 1, 1)
+    .with_hint(
+        "look for a value built from itself, such as `{% set s = s ~ s %}` repeated or in \
+         a loop; a message is at most 10 segments",
+    );
+    eprintln!("{error}");
+    std::process::exit(Exit::Error as i32)
+}
+
+fn size(bytes: usize) -> isize {
+    isize::try_from(bytes).unwrap_or(isize::MAX)
+}
+
+#[allow(unsafe_code, reason = "a global allocator is an unsafe trait")]
+// SAFETY: every call goes to `System` unchanged; the counting beside it touches only
+// this thread's cells, never the memory being handed out.
+unsafe impl GlobalAlloc for MemoryBudget {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        charge(size(layout.size()));
+        // SAFETY: the caller's contract for `alloc`, passed on.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        charge(size(layout.size()));
+        // SAFETY: the caller's contract for `alloc_zeroed`, passed on.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn dealloc(&self, block: *mut u8, layout: Layout) {
+        charge(-size(layout.size()));
+        // SAFETY: the caller's contract for `dealloc`, passed on.
+        unsafe { System.dealloc(block, layout) }
+    }
+
+    unsafe fn realloc(&self, block: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        charge(size(new_size) - size(layout.size()));
+        // SAFETY: the caller's contract for `realloc`, passed on.
+        unsafe { System.realloc(block, layout, new_size) }
+    }
+}
