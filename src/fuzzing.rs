@@ -18,9 +18,11 @@ use crate::campaign::TemplateSource;
 use crate::campaign::load::load_str;
 use crate::heymarket::auth::sign;
 use crate::heymarket::secret::Secret;
+use crate::panic_guard::catch_silently;
 use crate::recipients::csv::{CsvReader, Record};
 use crate::recipients::phone::{Phone, Region};
 use crate::recipients::timezone::zones_for;
+use crate::render::memory;
 use crate::render::segments::{self, Encoding};
 use crate::render::template::{MessageTemplate, RowValues};
 use crate::sandbox::{Sandbox, SandboxConfig};
@@ -98,7 +100,11 @@ fn check_phone(phone: &Phone) {
 
 /// Compiles the bytes before the first NUL as a message template and renders it with the
 /// fields after it (separated by 0x1F), then counts the segments of what came out.
-pub fn render_segments(data: &[u8]) {
+///
+/// Returns whether the input is worth keeping: not when the render budget refused it (the
+/// fuzz target's refusing budget, see [`crate::render::memory`]), since the binary stops
+/// there and a replay without that budget would try to allocate what was refused.
+pub fn render_segments(data: &[u8]) -> bool {
     let (template, fields) = match data.iter().position(|&b| b == 0) {
         Some(at) => (&data[..at], &data[at + 1..]),
         None => (data, &[][..]),
@@ -116,7 +122,7 @@ pub fn render_segments(data: &[u8]) {
         ("discount".to_owned(), serde_json::json!(15)),
     ]);
     let Ok(compiled) = MessageTemplate::compile(&source, "fuzz", &vars) else {
-        return;
+        return !memory::take_refused();
     };
     let headers: Arc<[String]> = COLUMNS.iter().map(|c| (*c).to_owned()).collect();
     let _ = compiled.unknown_variables(&headers, &source);
@@ -126,9 +132,13 @@ pub fn render_segments(data: &[u8]) {
         headers: &headers,
         fields: values.split('\u{1f}').map(str::to_owned).collect(),
     };
-    if let Ok(message) = compiled.render(Some(row)) {
-        check_segments(&message);
+    match catch_silently(|| compiled.render(Some(row))) {
+        Some(Ok(message)) => check_segments(&message),
+        Some(Err(_)) => {}
+        None if memory::take_refused() => return false,
+        None => panic!("rendering panicked, and not at the render budget"),
     }
+    true
 }
 
 /// Counts `text` and checks the count against a plain recount, character by character.

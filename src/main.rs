@@ -11,7 +11,7 @@ use campaign::render::memory::MemoryBudget;
 
 /// Bounds what one message's rendering may hold: see `campaign::render::memory`.
 #[global_allocator]
-static ALLOCATOR: MemoryBudget = MemoryBudget;
+static ALLOCATOR: MemoryBudget = MemoryBudget::stopping();
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {

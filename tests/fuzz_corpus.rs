@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-fn replay(target: &str, run: fn(&[u8])) {
+fn replay<R>(target: &str, run: fn(&[u8]) -> R) {
     let folder = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fuzz/corpus")
         .join(target);

@@ -7,12 +7,14 @@
 //! bytes that thread allocates and has not freed, and refuses to let them pass
 //! [`RENDER_BYTES`].
 //!
-//! The engine cannot be stopped from inside an allocation, so the budget stops the
-//! process: the error names the template's file and line, the row and the fix, and the
-//! exit code is 1. That is no worse for `apply` than a kill at that instant, which its
-//! journal is built to survive, and no half-rendered message is ever sent. A program
-//! that does not install the allocator (the fuzz targets, test harnesses) pays nothing
-//! and is bounded by nothing.
+//! The engine cannot be stopped from inside an allocation, so the binary's budget
+//! ([`MemoryBudget::stopping`]) stops the process: the error names the template's file
+//! and line, the row and the fix, and the exit code is 1. That is no worse for `apply`
+//! than a kill at that instant, which its journal is built to survive, and no
+//! half-rendered message is ever sent. The fuzz target's budget
+//! ([`MemoryBudget::refusing`]) refuses the allocation instead, for a nightly
+//! alloc-error hook to turn into a panic it can catch ([`take_refused`] says so). A
+//! program that installs neither (the tests) pays nothing and is bounded by nothing.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -24,7 +26,7 @@ use crate::exit::Exit;
 
 /// The most one message's rendering may hold at once. A message is at most 10 segments
 /// and a CSV row at most 1 MiB: real templates need a few kilobytes.
-pub const RENDER_BYTES: isize = 256 << 20;
+pub const RENDER_BYTES: isize = 64 << 20;
 
 /// Where a bounded render is, for the error that stops one.
 #[derive(Debug)]
@@ -37,8 +39,65 @@ pub struct Site<'a> {
 }
 
 /// The system allocator, counting what a bounded render on each thread holds.
-#[derive(Debug, Default)]
-pub struct MemoryBudget;
+#[derive(Debug)]
+pub struct MemoryBudget {
+    past_budget: PastBudget,
+}
+
+/// What happens to the allocation that would take a render past its budget.
+#[derive(Debug, Clone, Copy)]
+enum PastBudget {
+    StopProcess,
+    Refuse,
+}
+
+impl MemoryBudget {
+    /// The binary's budget: a render past it stops the process with the error.
+    pub const fn stopping() -> MemoryBudget {
+        MemoryBudget {
+            past_budget: PastBudget::StopProcess,
+        }
+    }
+
+    /// The fuzz target's budget: the allocation past it fails (null), as if memory ran out.
+    pub const fn refusing() -> MemoryBudget {
+        MemoryBudget {
+            past_budget: PastBudget::Refuse,
+        }
+    }
+
+    /// Counts `bytes` (negative when freed) against the current render, if any; whether
+    /// the allocation may go ahead.
+    fn admit(&self, bytes: isize) -> bool {
+        let Ok(site) = SITE.try_with(Cell::get) else {
+            return true;
+        };
+        if site.is_null() {
+            return true;
+        }
+        let held = HELD.get().saturating_add(bytes);
+        if held <= RENDER_BYTES {
+            HELD.set(held);
+            return true;
+        }
+
+        // Out of the render first, so what follows allocates like any other code.
+        SITE.set(ptr::null());
+        match self.past_budget {
+            PastBudget::Refuse => {
+                REFUSED.set(true);
+                false
+            }
+            PastBudget::StopProcess => {
+                // SAFETY: `bounded` keeps `site` alive and registered only while its
+                // `render` runs, and this is that thread, inside that call.
+                #[allow(unsafe_code, reason = "reads the site `bounded` registered here")]
+                let site = unsafe { &*site };
+                exceeded(site)
+            }
+        }
+    }
+}
 
 thread_local! {
     /// The render this thread is in, if any. Const-initialised and without a destructor,
@@ -46,9 +105,17 @@ thread_local! {
     static SITE: Cell<*const Site<'static>> = const { Cell::new(ptr::null()) };
     /// Bytes allocated minus bytes freed on this thread since the render began.
     static HELD: Cell<isize> = const { Cell::new(0) };
+    /// Set when a refusing budget failed an allocation on this thread.
+    static REFUSED: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Runs `render` with its allocations on this thread counted against [`RENDER_BYTES`].
+/// Whether a refusing budget failed an allocation on this thread since last asked.
+pub fn take_refused() -> bool {
+    REFUSED.replace(false)
+}
+
+/// Runs `render` (or a compile, which folds constants) with its allocations on this
+/// thread counted against [`RENDER_BYTES`].
 pub fn bounded<T>(site: &Site<'_>, render: impl FnOnce() -> T) -> T {
     struct Restore(*const Site<'static>, isize);
     impl Drop for Restore {
@@ -62,31 +129,6 @@ pub fn bounded<T>(site: &Site<'_>, render: impl FnOnce() -> T) -> T {
     SITE.set(ptr::from_ref(site).cast::<Site<'static>>());
     HELD.set(0);
     render()
-}
-
-/// Adds `bytes` (negative when freed) to the current render's count; past the budget,
-/// stops the process with the error.
-fn charge(bytes: isize) {
-    let Ok(site) = SITE.try_with(Cell::get) else {
-        return;
-    };
-    if site.is_null() {
-        return;
-    }
-    let held = HELD.get().saturating_add(bytes);
-    HELD.set(held);
-    if held > RENDER_BYTES {
-        // Out of the render first, so reporting allocates like any other code.
-        SITE.set(ptr::null());
-        // SAFETY: `bounded` keeps `site` alive and registered only while its `render` runs,
-        // and this is that thread, inside that call.
-        #[allow(
-            unsafe_code,
-            reason = "reads the site `bounded` registered on this thread"
-        )]
-        let site = unsafe { &*site };
-        exceeded(site)
-    }
 }
 
 fn exceeded(site: &Site<'_>) -> ! {
@@ -105,7 +147,8 @@ fn exceeded(site: &Site<'_>) -> ! {
     .at(&source, site.line, 1, 1)
     .with_hint(
         "look for a value built from itself, such as `{% set s = s ~ s %}` repeated or in \
-         a loop; a message is at most 10 segments",
+         a loop, or a large repetition such as `\"x\" * 99999999`; a message is at most \
+         10 segments",
     );
     eprintln!("{error}");
     std::process::exit(Exit::Error as i32)
@@ -116,29 +159,36 @@ fn size(bytes: usize) -> isize {
 }
 
 #[allow(unsafe_code, reason = "a global allocator is an unsafe trait")]
-// SAFETY: every call goes to `System` unchanged; the counting beside it touches only
-// this thread's cells, never the memory being handed out.
+// SAFETY: every call goes to `System` unchanged, or fails with null as `GlobalAlloc`
+// allows; the counting beside it touches only this thread's cells, never the memory
+// being handed out.
 unsafe impl GlobalAlloc for MemoryBudget {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        charge(size(layout.size()));
+        if !self.admit(size(layout.size())) {
+            return ptr::null_mut();
+        }
         // SAFETY: the caller's contract for `alloc`, passed on.
         unsafe { System.alloc(layout) }
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        charge(size(layout.size()));
+        if !self.admit(size(layout.size())) {
+            return ptr::null_mut();
+        }
         // SAFETY: the caller's contract for `alloc_zeroed`, passed on.
         unsafe { System.alloc_zeroed(layout) }
     }
 
     unsafe fn dealloc(&self, block: *mut u8, layout: Layout) {
-        charge(-size(layout.size()));
+        self.admit(-size(layout.size()));
         // SAFETY: the caller's contract for `dealloc`, passed on.
         unsafe { System.dealloc(block, layout) }
     }
 
     unsafe fn realloc(&self, block: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        charge(size(new_size) - size(layout.size()));
+        if !self.admit(size(new_size) - size(layout.size())) {
+            return ptr::null_mut();
+        }
         // SAFETY: the caller's contract for `realloc`, passed on.
         unsafe { System.realloc(block, layout, new_size) }
     }

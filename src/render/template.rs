@@ -88,10 +88,18 @@ impl MessageTemplate {
             campaign: Value::from(campaign_name),
         };
         // minijinja panics on a few templates it parses but cannot compile (found by fuzzing).
-        let added = catch_silently(|| {
-            template
-                .env
-                .add_template_owned(TEMPLATE_NAME, source.text.clone())
+        // Compiling folds constants, so `"x" * 99999999` is built here: bounded like a render.
+        let site = Site {
+            file: &source.file,
+            line: source.first_line,
+            row: None,
+        };
+        let added = memory::bounded(&site, || {
+            catch_silently(|| {
+                template
+                    .env
+                    .add_template_owned(TEMPLATE_NAME, source.text.clone())
+            })
         });
         match added {
             Some(Ok(())) => Ok(template),

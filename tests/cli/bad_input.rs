@@ -94,7 +94,7 @@ fn an_endless_template_file_is_refused_for_its_size() {
 
 // A template that doubles a string 34 times asks for 16 GiB in a few hundred instructions,
 // which fuel does not stop: it used to fill the machine's memory. The binary's render
-// budget stops it at 256 MiB, naming the template's line and the row.
+// budget stops it at 64 MiB, naming the template's line and the row.
 #[test]
 fn a_template_that_grows_without_bound_is_stopped_at_the_memory_budget() {
     let scratch = Scratch::new();
@@ -105,11 +105,29 @@ fn a_template_that_grows_without_bound_is_stopped_at_the_memory_budget() {
     let finished = validate_in(scratch.path());
     check("doubling-template", &finished, 1, &["campaign.yaml".into()]);
     assert!(
-        finished.stderr.contains("needs more than 256 MiB"),
+        finished.stderr.contains("needs more than 64 MiB"),
         "{}",
         finished.stderr
     );
     insta::assert_snapshot!("generated-doubling-template", finished.stderr);
+}
+
+// minijinja folds constant expressions while compiling, so two 100 MB repetitions were
+// built before any row was rendered: compiling is held to the same budget.
+#[test]
+fn a_template_whose_constants_are_huge_is_stopped_while_compiling() {
+    let scratch = Scratch::new();
+    let huge = "{{ (\"x\" * 99999999) ~ (\"x\" * 99999999) }} Reply STOP";
+    scratch.recipients("", huge, "phone,first_name\n+1 510 555 0101,Ana\n");
+
+    let finished = validate_in(scratch.path());
+    check(
+        "huge-constant-template",
+        &finished,
+        1,
+        &["campaign.yaml".into()],
+    );
+    insta::assert_snapshot!("generated-huge-constant-template", finished.stderr);
 }
 
 // The same for the campaign file itself, here a link to `/dev/zero`.
