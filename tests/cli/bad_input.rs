@@ -53,9 +53,7 @@ fn a_ten_megabyte_text_is_refused() {
         format!("{HEADER}audience:\n  list: 501\nmessage:\n  text: \"{text} Reply STOP\"\n"),
     );
 
-    let finished = validate_in(scratch.path());
-    check("huge-text", &finished, 1, &["campaign.yaml".into()]);
-    insta::assert_snapshot!("generated-huge-text", finished.stderr);
+    refused("huge-text", &scratch, "campaign.yaml");
 }
 
 // A 1 GB CSV line is refused at its line once it passes the row limit (1 MiB), without
@@ -66,15 +64,12 @@ fn a_one_gigabyte_csv_line_is_refused_at_its_line() {
     scratch.recipients("", "Hi {{ first_name }}. Reply STOP to opt out.", "");
     write_huge_csv(&scratch.path().join("people.csv"), 1024);
 
-    let finished = validate_in(scratch.path());
-    let files = ["people.csv".to_owned()];
-    check("huge-csv-line", &finished, 1, &files);
+    let finished = refused("huge-csv-line", &scratch, "people.csv");
     assert!(
         finished.stderr.contains("people.csv:3") && finished.stderr.contains("longer than 1 MiB"),
         "{}",
         finished.stderr
     );
-    insta::assert_snapshot!("generated-huge-csv-line", finished.stderr);
 }
 
 // A template file that never ends is refused at the size cap, not read until memory runs
@@ -87,9 +82,7 @@ fn an_endless_template_file_is_refused_for_its_size() {
         format!("{HEADER}audience:\n  list: 501\nmessage:\n  template: /dev/zero\n"),
     );
 
-    let finished = validate_in(scratch.path());
-    check("endless-template", &finished, 1, &["campaign.yaml".into()]);
-    insta::assert_snapshot!("generated-endless-template", finished.stderr);
+    refused("endless-template", &scratch, "campaign.yaml");
 }
 
 // A template that doubles a string 34 times asks for 16 GiB in a few hundred instructions,
@@ -102,14 +95,12 @@ fn a_template_that_grows_without_bound_is_stopped_at_the_memory_budget() {
                     {% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s|length }} Reply STOP";
     scratch.recipients("", doubling, "phone,first_name\n+1 510 555 0101,Ana\n");
 
-    let finished = validate_in(scratch.path());
-    check("doubling-template", &finished, 1, &["campaign.yaml".into()]);
+    let finished = refused("doubling-template", &scratch, "campaign.yaml");
     assert!(
         finished.stderr.contains("needs more than 64 MiB"),
         "{}",
         finished.stderr
     );
-    insta::assert_snapshot!("generated-doubling-template", finished.stderr);
 }
 
 // minijinja folds constant expressions while compiling, so two 100 MB repetitions were
@@ -120,14 +111,7 @@ fn a_template_whose_constants_are_huge_is_stopped_while_compiling() {
     let huge = "{{ (\"x\" * 99999999) ~ (\"x\" * 99999999) }} Reply STOP";
     scratch.recipients("", huge, "phone,first_name\n+1 510 555 0101,Ana\n");
 
-    let finished = validate_in(scratch.path());
-    check(
-        "huge-constant-template",
-        &finished,
-        1,
-        &["campaign.yaml".into()],
-    );
-    insta::assert_snapshot!("generated-huge-constant-template", finished.stderr);
+    refused("huge-constant-template", &scratch, "campaign.yaml");
 }
 
 // The same for the campaign file itself, here a link to `/dev/zero`.
@@ -138,14 +122,16 @@ fn an_endless_campaign_file_is_refused_for_its_size() {
     std::os::unix::fs::symlink("/dev/zero", scratch.path().join("campaign.yaml"))
         .expect("link campaign.yaml to /dev/zero");
 
+    refused("endless-campaign-file", &scratch, "campaign.yaml");
+}
+
+/// Validates a generated case, holds it to the checks every case shares (exit 1, naming
+/// `file`) and snapshots its stderr as `generated-<name>`.
+fn refused(name: &str, scratch: &Scratch, file: &str) -> Finished {
     let finished = validate_in(scratch.path());
-    check(
-        "endless-campaign-file",
-        &finished,
-        1,
-        &["campaign.yaml".into()],
-    );
-    insta::assert_snapshot!("generated-endless-campaign-file", finished.stderr);
+    check(name, &finished, 1, &[file.to_owned()]);
+    insta::assert_snapshot!(format!("generated-{name}"), finished.stderr);
+    finished
 }
 
 /// `people.csv` with a good row, then a row whose name is `mebibytes` MiB long, then another.
