@@ -18,7 +18,6 @@ use crate::campaign::TemplateSource;
 use crate::campaign::load::load_str;
 use crate::heymarket::auth::sign;
 use crate::heymarket::secret::Secret;
-use crate::panic_guard::catch_silently;
 use crate::recipients::csv::{CsvReader, Record};
 use crate::recipients::phone::{Phone, Region};
 use crate::recipients::timezone::zones_for;
@@ -132,11 +131,12 @@ pub fn render_segments(data: &[u8]) -> bool {
         headers: &headers,
         fields: values.split('\u{1f}').map(str::to_owned).collect(),
     };
-    match catch_silently(|| compiled.render(Some(row))) {
-        Some(Ok(message)) => check_segments(&message),
-        Some(Err(_)) => {}
-        None if memory::take_refused() => return false,
-        None => panic!("rendering panicked, and not at the render budget"),
+    let rendered = compiled.render(Some(row));
+    if memory::take_refused() {
+        return false;
+    }
+    if let Ok(message) = rendered {
+        check_segments(&message);
     }
     true
 }

@@ -187,15 +187,25 @@ impl MessageTemplate {
             .get_template(TEMPLATE_NAME)
             .map_err(|error| render_error(&error))?;
         let mut output = CappedOutput::default();
-        let rendered = memory::bounded(&site, || template.render_captured_to(context, &mut output));
+        // minijinja panics on a few templates it renders (found by fuzzing); see panic_guard.
+        let rendered = memory::bounded(&site, || {
+            catch_silently(|| template.render_captured_to(context, &mut output))
+        });
         match rendered {
-            Ok(_) => Ok(output.into_string()),
-            Err(_) if output.is_full => Err(RenderError {
+            Some(Ok(_)) => Ok(output.into_string()),
+            Some(Err(_)) if output.is_full => Err(RenderError {
                 detail: format!("the message is longer than {} MiB", MAX_MESSAGE_BYTES >> 20),
                 // A row's value can make it so; the template alone may not.
                 is_template_defect: false,
             }),
-            Err(error) => Err(render_error(&error)),
+            Some(Err(error)) => Err(render_error(&error)),
+            None => Err(RenderError {
+                detail: "the template engine failed on this message, as it does on an \
+                         impossible argument such as `divisibleby(0)`"
+                    .to_owned(),
+                // The argument may be a row's value.
+                is_template_defect: false,
+            }),
         }
     }
 
@@ -463,6 +473,21 @@ mod tests {
             template.render(None).map(|text| text.len()),
             Ok(MAX_MESSAGE_BYTES)
         );
+    }
+
+    // Found by fuzzing: minijinja divides by the argument of `divisibleby` and panicked.
+    #[test]
+    fn an_engine_panic_is_a_row_error_not_a_crash() {
+        let template =
+            MessageTemplate::compile(&source("{{ 12 is divisibleby(0) }}"), "c", &vars())
+                .expect("compiles");
+        let error = template.render(None).expect_err("the engine panics");
+        assert!(error.detail.contains("divisibleby(0)"), "{error}");
+        assert!(!error.is_template_defect);
+
+        let fine = MessageTemplate::compile(&source("{{ 12 is divisibleby(4) }}"), "c", &vars())
+            .expect("compiles");
+        assert_eq!(fine.render(None), Ok("True".to_owned()));
     }
 
     #[test]
