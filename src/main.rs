@@ -26,6 +26,8 @@ fn main() -> ExitCode {
         }
     };
     campaign::logging::init(cli.verbose, cli.quiet);
+    // Bounds what one message's rendering may take in time: see `campaign::render::watchdog`.
+    campaign::render::watchdog::enable();
 
     match campaign::commands::run(cli) {
         Ok(exit) => exit.into(),

@@ -115,7 +115,7 @@ pub fn take_refused() -> bool {
 }
 
 /// Runs `render` (or a compile, which folds constants) with its allocations on this
-/// thread counted against [`RENDER_BYTES`].
+/// thread counted against [`RENDER_BYTES`], and its time watched (see [`super::watchdog`]).
 pub fn bounded<T>(site: &Site<'_>, render: impl FnOnce() -> T) -> T {
     struct Restore(*const Site<'static>, isize);
     impl Drop for Restore {
@@ -128,28 +128,33 @@ pub fn bounded<T>(site: &Site<'_>, render: impl FnOnce() -> T) -> T {
     let _restore = Restore(SITE.get(), HELD.get());
     SITE.set(ptr::from_ref(site).cast::<Site<'static>>());
     HELD.set(0);
-    render()
+    super::watchdog::watched(site, render)
 }
 
 fn exceeded(site: &Site<'_>) -> ! {
+    stop(
+        site,
+        &format!(
+            "needs more than {} MiB: the template builds a value without bound",
+            RENDER_BYTES >> 20
+        ),
+        "look for a value built from itself, such as `{% set s = s ~ s %}` repeated or in \
+         a loop, or a large repetition such as `\"x\" * 99999999`; a message is at most \
+         10 segments",
+    )
+}
+
+/// Stops the process because the render at `site` went past a bound: prints the error
+/// (`rendering row 3's message <what>`) at the template's line, with `hint`, and exits 1.
+pub(super) fn stop(site: &Site<'_>, what: &str, hint: &str) -> ! {
     let whose = match site.row {
         Some(row) => format!("row {row}'s message"),
         None => "the message".to_owned(),
     };
     let source = crate::text_file::read(site.file).unwrap_or_default();
-    let error = Diagnostic::error(
-        site.file,
-        format!(
-            "rendering {whose} needs more than {} MiB: the template builds a value without bound",
-            RENDER_BYTES >> 20
-        ),
-    )
-    .at(&source, site.line, 1, 1)
-    .with_hint(
-        "look for a value built from itself, such as `{% set s = s ~ s %}` repeated or in \
-         a loop, or a large repetition such as `\"x\" * 99999999`; a message is at most \
-         10 segments",
-    );
+    let error = Diagnostic::error(site.file, format!("rendering {whose} {what}"))
+        .at(&source, site.line, 1, 1)
+        .with_hint(hint);
     eprintln!("{error}");
     std::process::exit(Exit::Error as i32)
 }

@@ -166,6 +166,14 @@ impl MessageTemplate {
         .with_hint(hint)
     }
 
+    /// The same template with `fuel` instead of [`FUEL_PER_MESSAGE`]: the fuzz target's,
+    /// which has no watchdog (see [`super::watchdog`]) and must stay under libFuzzer's
+    /// timeout however costly each instruction is.
+    pub(crate) fn with_fuel(mut self, fuel: u64) -> MessageTemplate {
+        self.env.set_fuel(Some(fuel));
+        self
+    }
+
     /// Renders the message for one recipient. Row values win over campaign `vars`.
     pub fn render(&self, row: Option<RowValues<'_>>) -> Result<String, RenderError> {
         let site = Site {

@@ -103,6 +103,23 @@ fn a_template_that_grows_without_bound_is_stopped_at_the_memory_budget() {
     );
 }
 
+// Each `i in range(100000)` is one instruction walking 100,000 numbers, so fuel let this
+// loop run for minutes (found by fuzzing). The binary's watchdog stops a render after 5 s,
+// naming the template's line and the row.
+#[test]
+fn a_template_whose_instructions_are_costly_is_stopped_by_the_watchdog() {
+    let scratch = Scratch::new();
+    let slow = "{% for i in range(100000) if 99999 in range(100000) %}x{% endfor %} Reply STOP";
+    scratch.recipients("", slow, "phone,first_name\n+1 510 555 0101,Ana\n");
+
+    let finished = refused("slow-template", &scratch, "campaign.yaml");
+    assert!(
+        finished.stderr.contains("takes more than 5 s"),
+        "{}",
+        finished.stderr
+    );
+}
+
 // minijinja folds constant expressions while compiling, so two 100 MB repetitions were
 // built before any row was rendered: compiling is held to the same budget.
 #[test]
