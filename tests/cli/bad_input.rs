@@ -90,17 +90,9 @@ fn an_endless_template_file_is_refused_for_its_size() {
 // budget stops it at 64 MiB, naming the template's line and the row.
 #[test]
 fn a_template_that_grows_without_bound_is_stopped_at_the_memory_budget() {
-    let scratch = Scratch::new();
     let doubling = "{% set ns = namespace(s=first_name) %}{% for i in range(34) %}\
                     {% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s|length }} Reply STOP";
-    scratch.recipients("", doubling, "phone,first_name\n+1 510 555 0101,Ana\n");
-
-    let finished = refused("doubling-template", &scratch, "campaign.yaml");
-    assert!(
-        finished.stderr.contains("needs more than 64 MiB"),
-        "{}",
-        finished.stderr
-    );
+    template_refused("doubling-template", doubling, "needs more than 64 MiB");
 }
 
 // Each `i in range(100000)` is one instruction walking 100,000 numbers, so fuel let this
@@ -108,27 +100,16 @@ fn a_template_that_grows_without_bound_is_stopped_at_the_memory_budget() {
 // naming the template's line and the row.
 #[test]
 fn a_template_whose_instructions_are_costly_is_stopped_by_the_watchdog() {
-    let scratch = Scratch::new();
     let slow = "{% for i in range(100000) if 99999 in range(100000) %}x{% endfor %} Reply STOP";
-    scratch.recipients("", slow, "phone,first_name\n+1 510 555 0101,Ana\n");
-
-    let finished = refused("slow-template", &scratch, "campaign.yaml");
-    assert!(
-        finished.stderr.contains("takes more than 5 s"),
-        "{}",
-        finished.stderr
-    );
+    template_refused("slow-template", slow, "takes more than 5 s");
 }
 
 // minijinja folds constant expressions while compiling, so two 100 MB repetitions were
 // built before any row was rendered: compiling is held to the same budget.
 #[test]
 fn a_template_whose_constants_are_huge_is_stopped_while_compiling() {
-    let scratch = Scratch::new();
     let huge = "{{ (\"x\" * 99999999) ~ (\"x\" * 99999999) }} Reply STOP";
-    scratch.recipients("", huge, "phone,first_name\n+1 510 555 0101,Ana\n");
-
-    refused("huge-constant-template", &scratch, "campaign.yaml");
+    template_refused("huge-constant-template", huge, "needs more than 64 MiB");
 }
 
 // The same for the campaign file itself, here a link to `/dev/zero`.
@@ -149,6 +130,15 @@ fn refused(name: &str, scratch: &Scratch, file: &str) -> Finished {
     check(name, &finished, 1, &[file.to_owned()]);
     insta::assert_snapshot!(format!("generated-{name}"), finished.stderr);
     finished
+}
+
+/// Validates a campaign sending `text` to one row, held to [`refused`] as
+/// `generated-<name>`; its error must say `says`.
+fn template_refused(name: &str, text: &str, says: &str) {
+    let scratch = Scratch::new();
+    scratch.recipients("", text, "phone,first_name\n+1 510 555 0101,Ana\n");
+    let finished = refused(name, &scratch, "campaign.yaml");
+    assert!(finished.stderr.contains(says), "{}", finished.stderr);
 }
 
 /// `people.csv` with a good row, then a row whose name is `mebibytes` MiB long, then another.
