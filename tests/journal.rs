@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use campaign::state::{
-    Entry, EntryStatus, IN_FLIGHT_AT_STOP, JOURNAL_FILE, Journal, LOCK_FILE, Ledger, Record,
-    StateError,
+    Entry, EntryStatus, GATE_FILE, IN_FLIGHT_AT_STOP, JOURNAL_FILE, Journal, LOCK_FILE, Ledger,
+    Record, StateError,
 };
 
 const CAMPAIGN: &str = "spring-sale";
@@ -243,6 +243,7 @@ fn the_journal_is_private_to_its_owner() {
     assert_eq!(mode(dir.clone()), 0o700);
     assert_eq!(mode(dir.join(JOURNAL_FILE)), 0o600);
     assert_eq!(mode(dir.join(LOCK_FILE)), 0o600);
+    assert_eq!(mode(dir.join(GATE_FILE)), 0o600);
 }
 
 #[tokio::test]

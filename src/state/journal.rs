@@ -16,6 +16,7 @@ use redb::{Builder, Database, DatabaseError, Durability, ReadableTable, TableDef
 use crate::panic_guard::catch_silently;
 
 use super::files::{campaign_dir, create_private_dir, private_file_options, restrict};
+use super::gate::CommitGate;
 use super::lock::CampaignLock;
 use super::writer::Writer;
 use super::{Entry, EntryStatus, Ledger, Record, StateError};
@@ -57,14 +58,15 @@ impl Journal {
         let lock = CampaignLock::acquire(&dir, campaign)?;
 
         let path = dir.join(JOURNAL_FILE);
+        let gate = CommitGate::open(&dir)?;
         let db = open_database(&path, campaign, &lock)?;
-        let recovered = prepare(&db, &path, campaign)?;
+        let recovered = prepare(&db, &gate, &path, campaign)?;
         if recovered > 0 {
             log::warn!("marked {recovered} sends `unknown`: {IN_FLIGHT_AT_STOP}");
         }
 
         let db = Arc::new(db);
-        let writer = Writer::spawn(Arc::clone(&db), path.clone())?;
+        let writer = Writer::spawn(Arc::clone(&db), gate, path.clone())?;
         Ok(Journal {
             writer,
             db,
@@ -157,9 +159,11 @@ pub(super) fn apply_record(current: Option<Entry>, record: &Record) -> Entry {
     entry
 }
 
-/// Applies `records` in order in one transaction and commits it with an fsync.
+/// Applies `records` in order in one transaction and commits it with an fsync, holding `gate`
+/// while the commit lands.
 pub(super) fn commit_records<'a>(
     db: &Database,
+    gate: &CommitGate,
     path: &Path,
     records: impl Iterator<Item = &'a Record>,
 ) -> Result<(), StateError> {
@@ -182,7 +186,8 @@ pub(super) fn commit_records<'a>(
         }
     }
 
-    txn.commit().map_err(|e| storage_error(path, e))
+    gate.exclusive(|| txn.commit())
+        .map_err(|e| storage_error(path, e))
 }
 
 /// Every entry in `db`, by `local_id`; an empty map when the table was never made.
@@ -285,14 +290,20 @@ fn creation_error(error: DatabaseError) -> std::io::Error {
 
 /// Checks or writes `meta` and turns in-flight entries into `Unknown`, in one durable
 /// commit. Returns how many entries it turned.
-fn prepare(db: &Database, path: &Path, campaign: &str) -> Result<usize, StateError> {
+fn prepare(
+    db: &Database,
+    gate: &CommitGate,
+    path: &Path,
+    campaign: &str,
+) -> Result<usize, StateError> {
     let mut txn = db.begin_write().map_err(|e| storage_error(path, e))?;
     txn.set_durability(Durability::Immediate);
 
     check_meta(&txn, path, campaign)?;
     let recovered = settle_in_flight(&txn, path)?;
 
-    txn.commit().map_err(|e| storage_error(path, e))?;
+    gate.exclusive(|| txn.commit())
+        .map_err(|e| storage_error(path, e))?;
     Ok(recovered)
 }
 

@@ -9,6 +9,7 @@
 //! `campaign status` takes, even while a run holds the campaign.
 
 mod files;
+mod gate;
 mod journal;
 mod lock;
 mod snapshot;
@@ -18,6 +19,7 @@ pub mod memory;
 
 use serde::{Deserialize, Serialize};
 
+pub use gate::GATE_FILE;
 pub use journal::{IN_FLIGHT_AT_STOP, JOURNAL_FILE, Journal};
 pub use lock::LOCK_FILE;
 

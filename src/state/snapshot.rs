@@ -2,10 +2,11 @@
 //!
 //! redb 2 holds an exclusive file lock for as long as a database is open, so `campaign status`
 //! cannot open the file a running `apply` holds. Instead it copies the file into memory and
-//! opens the copy, the way redb opens a file after a crash. The copy is taken only when the
-//! file's header, which every commit rewrites, is the same before and after the read: then no
-//! commit completed meanwhile and the copy holds the last commit intact. This module reads;
-//! it never writes the journal or takes the campaign lock.
+//! opens the copy, the way redb opens a file after a crash. The copy is taken holding the
+//! commit gate shared, so no commit lands while it is read, and is kept only when the file's
+//! header, which every commit rewrites, is the same before and after the read: then the copy
+//! holds the last commit intact even if a writer went ahead without the gate. This module
+//! reads; it never writes the journal or takes the campaign lock.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -15,6 +16,7 @@ use std::time::Duration;
 
 use redb::{Builder, Database, StorageBackend, backends::InMemoryBackend};
 
+use super::gate;
 use super::journal::{IN_FLIGHT_AT_STOP, JOURNAL_FILE, guard_damaged, read_entries, storage_error};
 use super::lock::{self, LOCK_FILE};
 use super::{Entry, EntryStatus, StateError};
@@ -46,7 +48,8 @@ pub fn read(dir: &Path, campaign: &str) -> Result<Option<BTreeMap<String, Entry>
 
 /// The file's bytes once a read saw no commit land, `None` when there is no file.
 ///
-/// A run committing without pause for the whole of [`COPY_ATTEMPTS`] gets
+/// The gate keeps commits out of a copy, so the first try normally succeeds. Only a writer
+/// that went ahead without the gate on every one of [`COPY_ATTEMPTS`] tries gets
 /// [`StateError::Locked`]: the campaign is busy, and asking again later will do.
 fn stable_copy(path: &Path, dir: &Path, campaign: &str) -> Result<Option<Vec<u8>>, StateError> {
     let io_error = |source| StateError::Io {
@@ -55,12 +58,15 @@ fn stable_copy(path: &Path, dir: &Path, campaign: &str) -> Result<Option<Vec<u8>
     };
 
     for _ in 0..COPY_ATTEMPTS {
-        let bytes = match std::fs::read(path) {
-            Ok(bytes) => bytes,
+        let copy = gate::shared(dir, || {
+            let bytes = std::fs::read(path)?;
+            Ok::<_, std::io::Error>((bytes, read_header(path)?))
+        });
+        let (bytes, header) = match copy {
+            Ok(copy) => copy,
             Err(error) if error.kind() == ErrorKind::NotFound => return Ok(None),
             Err(error) => return Err(io_error(error)),
         };
-        let header = read_header(path).map_err(io_error)?;
 
         if bytes.starts_with(&header) {
             return Ok(Some(bytes));

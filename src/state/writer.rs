@@ -13,6 +13,7 @@ use std::thread::{self, JoinHandle};
 use redb::Database;
 use tokio::sync::oneshot;
 
+use super::gate::CommitGate;
 use super::journal::commit_records;
 use super::{Record, StateError};
 
@@ -37,14 +38,15 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer thread for the journal `db`, stored at `path`.
-    pub fn spawn(db: Arc<Database>, path: PathBuf) -> Result<Writer, StateError> {
+    /// Starts the writer thread for the journal `db`, stored at `path`, committing through
+    /// the campaign's `gate`.
+    pub fn spawn(db: Arc<Database>, gate: CommitGate, path: PathBuf) -> Result<Writer, StateError> {
         let (queue, requests) = mpsc::channel();
         let path_text = path.display().to_string();
 
         let thread = thread::Builder::new()
             .name("journal-writer".to_string())
-            .spawn(move || run(&db, &path, &requests))
+            .spawn(move || run(&db, &gate, &path, &requests))
             .map_err(|source| StateError::Io {
                 path: path_text,
                 source,
@@ -84,12 +86,12 @@ impl Drop for Writer {
 }
 
 /// The writer loop: batch, commit, answer, until every handle to the queue is gone.
-fn run(db: &Database, path: &Path, requests: &mpsc::Receiver<Request>) {
+fn run(db: &Database, gate: &CommitGate, path: &Path, requests: &mpsc::Receiver<Request>) {
     while let Ok(first) = requests.recv() {
         let batch = gather(first, requests);
 
         let records = batch.iter().flat_map(|request| request.records.iter());
-        let committed = commit_records(db, path, records);
+        let committed = commit_records(db, gate, path, records);
 
         acknowledge(batch, &committed);
     }
