@@ -15,11 +15,19 @@
 //! ([`MemoryBudget::refusing`]) refuses the allocation instead, for a nightly
 //! alloc-error hook to turn into a panic it can catch ([`take_refused`] says so). A
 //! program that installs neither (the tests) pays nothing and is bounded by nothing.
+//!
+//! The fuzz target has no watchdog thread (see [`super::watchdog`]): a refusal is the only
+//! way it has to end a render early. So its budget also refuses the first allocation a
+//! render makes once it has run for [`FUZZ_RENDER_TIME`]. That ends the costly single
+//! operations fuel cannot, which allocate as they go: an empty sequence repeated ten
+//! billion times while compiling, `(() * 10000000000) ~ ""`, makes a small allocation on
+//! every repetition.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::path::Path;
 use std::ptr;
+use std::time::{Duration, Instant};
 
 use crate::diagnostic::Diagnostic;
 use crate::exit::Exit;
@@ -27,6 +35,10 @@ use crate::exit::Exit;
 /// The most one message's rendering may hold at once. A message is at most 10 segments
 /// and a CSV row at most 1 MiB: real templates need a few kilobytes.
 pub const RENDER_BYTES: isize = 64 << 20;
+
+/// How long a render may run under the fuzz target's refusing budget: less than the
+/// binary's watchdog allows, and well inside libFuzzer's 10 s timeout.
+pub const FUZZ_RENDER_TIME: Duration = Duration::from_secs(2);
 
 /// Where a bounded render is, for the error that stops one.
 #[derive(Debug)]
@@ -76,7 +88,11 @@ impl MemoryBudget {
             return true;
         }
         let held = HELD.get().saturating_add(bytes);
-        if held <= RENDER_BYTES {
+        let in_time = match self.past_budget {
+            PastBudget::Refuse => bytes <= 0 || within_fuzz_time(),
+            PastBudget::StopProcess => true,
+        };
+        if held <= RENDER_BYTES && in_time {
             HELD.set(held);
             return true;
         }
@@ -107,6 +123,16 @@ thread_local! {
     static HELD: Cell<isize> = const { Cell::new(0) };
     /// Set when a refusing budget failed an allocation on this thread.
     static REFUSED: Cell<bool> = const { Cell::new(false) };
+    /// When the render on this thread began.
+    static STARTED: Cell<Option<Instant>> = const { Cell::new(None) };
+}
+
+/// Whether the render on this thread is still within [`FUZZ_RENDER_TIME`]. Reading the
+/// clock costs tens of nanoseconds, little beside an allocation in a fuzz build.
+fn within_fuzz_time() -> bool {
+    STARTED
+        .get()
+        .is_none_or(|started| started.elapsed() < FUZZ_RENDER_TIME)
 }
 
 /// Whether a refusing budget failed an allocation on this thread since last asked.
@@ -117,17 +143,19 @@ pub fn take_refused() -> bool {
 /// Runs `render` (or a compile, which folds constants) with its allocations on this
 /// thread counted against [`RENDER_BYTES`], and its time watched (see [`super::watchdog`]).
 pub fn bounded<T>(site: &Site<'_>, render: impl FnOnce() -> T) -> T {
-    struct Restore(*const Site<'static>, isize);
+    struct Restore(*const Site<'static>, isize, Option<Instant>);
     impl Drop for Restore {
         fn drop(&mut self) {
             SITE.set(self.0);
             HELD.set(self.1);
+            STARTED.set(self.2);
         }
     }
 
-    let _restore = Restore(SITE.get(), HELD.get());
+    let _restore = Restore(SITE.get(), HELD.get(), STARTED.get());
     SITE.set(ptr::from_ref(site).cast::<Site<'static>>());
     HELD.set(0);
+    STARTED.set(Some(Instant::now()));
     super::watchdog::watched(site, render)
 }
 
