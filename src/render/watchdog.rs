@@ -2,12 +2,14 @@
 //!
 //! Fuel bounds a template's instructions, not what each one costs: `2 in range(100000)` is
 //! a single instruction that walks 100,000 numbers, and a loop of them ran for minutes on
-//! the fuel one message is given (found by fuzzing). minijinja cannot be interrupted, so
+//! the fuel one message is given (found by fuzzing). Compiling has no fuel at all, and
+//! folds constants such as `(() * 10000000000) ~ ""`, which steps through ten billion
+//! empty repetitions (found by fuzzing too). minijinja cannot be interrupted, so
 //! the `campaign` binary [`enable`]s a watchdog: a thread that looks at the render in
 //! progress ten times a second and, once one has run for [`RENDER_TIME`], stops the process
 //! with an error naming the template's file and line, the row and the fix, as the memory
-//! budget does. A program that does not enable it (the tests, the fuzz targets) is bounded
-//! by fuel alone.
+//! budget does. A program that does not enable it (the tests) is bounded by fuel alone; the
+//! fuzz target's refusing memory budget bounds time as well (see [`super::memory`]).
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -96,12 +98,13 @@ fn watch() {
             stop(
                 &site,
                 &format!(
-                    "takes more than {} s: the template repeats costly work in a loop",
+                    "takes more than {} s: the template repeats costly work",
                     RENDER_TIME.as_secs()
                 ),
                 "look for a test over a long sequence inside a loop, such as \
-                 `{% for i in range(100000) if i in range(100000) %}`; a message is at \
-                 most 10 segments and needs no such loops",
+                 `{% for i in range(100000) if i in range(100000) %}`, or a sequence \
+                 repeated a huge number of times, such as `() * 10000000000`; a message is \
+                 at most 10 segments and needs neither",
             );
         }
     }

@@ -104,6 +104,14 @@ fn a_template_whose_instructions_are_costly_is_stopped_by_the_watchdog() {
     template_refused("slow-template", slow, "takes more than 5 s");
 }
 
+// Compiling folds constants without fuel: this one steps through ten billion empty
+// repetitions (found by fuzzing), and the same watchdog stops it.
+#[test]
+fn a_template_whose_constant_repeats_a_sequence_endlessly_is_stopped_by_the_watchdog() {
+    let endless = "{{ (() * 10000000000) ~ \"\" }} Reply STOP";
+    template_refused("repeated-sequence-template", endless, "takes more than 5 s");
+}
+
 // minijinja folds constant expressions while compiling, so two 100 MB repetitions were
 // built before any row was rendered: compiling is held to the same budget.
 #[test]
